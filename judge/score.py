@@ -1,0 +1,226 @@
+"""Scoring one candidate page against one task: `score_page` and `judge score`.
+
+The candidate runs under the same conditions as the reference (viewport, fps, number
+of frames, virtual clock, sandbox). Animation tasks get Exec / appearance / temporal
+(`metrics.animation`); interactive tasks are judged by the LangGraph agent
+(`agents.judge_graph`) for IFS / VFS / Final. Every row says which backends produced it.
+
+Errors are split as scores need them: a page that fails (crash, hang, no code) is
+scored (exec false, zeros); a judge failure (Chromium died, a judge model is down)
+raises `JudgeError` and is never scored as the page's fault.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from judge.browser.runtime import Browser, BrowserError
+from judge.record import page_folders, render_page
+from judge.tasks import Task, load_task
+
+SCORER_VERSION = "1"
+
+
+class JudgeError(RuntimeError):
+    """Infrastructure failure while judging: retried, then reported apart from page failures."""
+
+
+@dataclass
+class ScoreConfig:
+    embedder: str = "auto"          # auto | classic | dreamsim
+    tracker: str = "auto"           # auto | opencv | cotracker
+    time_base: str = "absolute"     # absolute | resampled
+    scale: str = "shared"           # shared | own
+    judge_model: str | None = None  # provider/model for grounding, assertions, rubric (None: offline)
+    cache_dir: Path | None = None   # reference features cache (default ~/.cache/webjudge/features)
+    extra: dict = field(default_factory=dict)
+
+    def backend_key(self) -> str:
+        return f"{self.embedder}|{self.tracker}|{self.time_base}|{self.scale}|{self.judge_model}"
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("WEBJUDGE_CACHE_DIR") or Path.home() / ".cache" / "webjudge"
+    return Path(base) / "features"
+
+
+_BACKENDS: dict[tuple, tuple] = {}
+
+
+def animation_backends(config: ScoreConfig):
+    """(embedder, tracker) instances, created once per process and configuration."""
+    from metrics.embedders import get_embedder
+    from metrics.trackers import get_tracker
+
+    key = (config.embedder, config.tracker)
+    if key not in _BACKENDS:
+        _BACKENDS[key] = (get_embedder(config.embedder), get_tracker(config.tracker))
+    return _BACKENDS[key]
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def reference_features(task: Task, embedder, tracker, config: ScoreConfig):
+    """The reference video's crop/embeddings/tracks, cached on disk by video hash and backends."""
+    from judge.video import read_frames
+    from metrics.animation import VideoFeatures, prepare_video
+
+    cache_dir = Path(config.cache_dir or default_cache_dir())
+    key = hashlib.sha256(f"{_sha256_file(task.video_path)}|{embedder.name}|{tracker.name}|v{SCORER_VERSION}".encode()).hexdigest()[:32]
+    path = cache_dir / f"{key}.npz"
+    if path.exists():
+        try:
+            return VideoFeatures.load(path), None
+        except Exception:
+            path.unlink(missing_ok=True)  # a corrupt cache entry is recomputed
+    frames = reference_frames(task)
+    feats = prepare_video(frames, embedder, tracker)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.stem + f".{os.getpid()}.tmp.npz")
+    feats.save(tmp)
+    tmp.replace(path)
+    return feats, frames
+
+
+def reference_frames(task: Task) -> np.ndarray:
+    from judge.video import read_frames
+
+    frames = read_frames(task.video_path, fps=task.spec.fps, max_frames=task.spec.n_frames)
+    return frames
+
+
+def _filmstrip(ref: np.ndarray | None, cand: np.ndarray | None, path: Path, n: int = 8, width: int = 192) -> None:
+    """Two rows (reference over candidate) of n evenly spaced thumbnails."""
+    import cv2
+
+    rows = []
+    for frames in (ref, cand):
+        if frames is None or not len(frames):
+            continue
+        idx = np.linspace(0, len(frames) - 1, n).round().astype(int)
+        h = int(round(frames.shape[1] * width / frames.shape[2]))
+        rows.append(np.concatenate([cv2.resize(frames[i], (width, h), interpolation=cv2.INTER_AREA) for i in idx], 1))
+    if rows:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(path), cv2.cvtColor(np.concatenate(rows, 0), cv2.COLOR_RGB2BGR))
+
+
+async def score_animation_page(task: Task, html: bytes | None, *, browser: Browser, config: ScoreConfig,
+                               artifacts: Path | None = None) -> dict:
+    from metrics.animation import score_animation
+
+    embedder, tracker = animation_backends(config)
+    ref_feats, ref_frames = await asyncio.to_thread(reference_features, task, embedder, tracker, config)
+    spec = task.spec
+    code_present = bool(html and html.strip())
+    render = None
+    if code_present:
+        try:
+            render = await render_page(browser, html, viewport=spec.viewport, fps=spec.fps, n_frames=spec.n_frames,
+                                       folders=page_folders(None, task.assets_path))
+        except BrowserError as e:
+            raise JudgeError(str(e)) from None
+    frames = render.frames if render else None
+    exec_info = {"code_present": code_present, "fatal_error": render.fatal if render else None}
+    result = await asyncio.to_thread(score_animation, ref_frames, frames, embedder=embedder, tracker=tracker,
+                                     exec_info=exec_info, ref_cache=ref_feats,
+                                     time_base=config.time_base, scale=config.scale)
+    if artifacts is not None:
+        if ref_frames is None:
+            ref_frames = await asyncio.to_thread(reference_frames, task)
+        await asyncio.to_thread(_filmstrip, ref_frames, frames, artifacts / "filmstrip.png")
+    result["render"] = render.summary() if render else {"frames": 0, "fatal": "no code"}
+    return result
+
+
+async def score_page(task: Task, html: bytes | str | None, *, browser: Browser, config: ScoreConfig | None = None,
+                     artifacts: Path | None = None) -> dict:
+    """Score `html` (None or empty: no code was produced) on `task`. Returns the result row
+    (contract in docs/CONTRACTS.md, minus the run fields). Raises `JudgeError`."""
+    config = config or ScoreConfig()
+    if isinstance(html, str):
+        html = html.encode("utf-8")
+    row = {"task_id": task.id, "family": task.family,
+           "page_sha256": hashlib.sha256(html).hexdigest() if html else None, "scorer_version": SCORER_VERSION}
+    if task.family == "animation":
+        row.update(await score_animation_page(task, html, browser=browser, config=config, artifacts=artifacts))
+    else:
+        from agents.judge_graph import judge_page
+
+        row.update(await judge_page(task, html, browser=browser, config=config, artifacts=artifacts))
+    return row
+
+
+# ---- judge score --------------------------------------------------------------------
+def add_parser(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser("score", help="score one candidate page against one task")
+    p.add_argument("task", type=Path, help="task folder (with task.json)")
+    p.add_argument("page", type=Path, help="candidate HTML file")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    add_backend_args(p)
+    p.add_argument("--artifacts", type=Path, default=None, help="write filmstrips / step screenshots here")
+    p.set_defaults(func=run)
+    return p
+
+
+def add_backend_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--embedder", default=os.environ.get("WEBJUDGE_EMBEDDER", "auto"),
+                   choices=["auto", "classic", "dreamsim"], help="frame embedder (default: dreamsim if its weights are available, else classic)")
+    p.add_argument("--tracker", default=os.environ.get("WEBJUDGE_TRACKER", "auto"),
+                   choices=["auto", "opencv", "cotracker"], help="point tracker (default: cotracker if available, else opencv)")
+    p.add_argument("--time-base", default="absolute", choices=["absolute", "resampled"])
+    p.add_argument("--scale", default="shared", choices=["shared", "own"])
+    p.add_argument("--judge-model", default=None, help="provider/model for grounding, assertions and the visual rubric")
+
+
+def config_from_args(args) -> ScoreConfig:
+    return ScoreConfig(embedder=args.embedder, tracker=args.tracker, time_base=args.time_base,
+                       scale=args.scale, judge_model=args.judge_model)
+
+
+def run(args) -> int:
+    from judge.cli import UsageError
+
+    task = load_task(args.task)
+    if not args.page.is_file():
+        raise UsageError(f"{args.page}: page not found")
+    html = args.page.read_bytes()
+
+    async def go():
+        async with Browser() as b:
+            return await score_page(task, html, browser=b, config=config_from_args(args), artifacts=args.artifacts)
+
+    try:
+        row = asyncio.run(go())
+    except JudgeError as e:
+        print(f"judge: judge error (not the page's fault): {e}")
+        return 3
+    if args.json:
+        print(json.dumps(row, indent=2, default=str))
+    else:
+        print(format_row(row))
+    return 0
+
+
+def format_row(row: dict) -> str:
+    b = row.get("backends", {})
+    backends = ", ".join(f"{k}={v}" for k, v in b.items() if v)
+    if row["family"] == "animation":
+        temporal = "undefined (reference has no motion)" if row["temporal"] is None else f"{row['temporal']:.3f}"
+        return (f"{row['task_id']}: exec={row['exec']} appearance={row['appearance']:.3f} "
+                f"temporal={temporal} static={row['static']}  [{backends}]")
+    return (f"{row['task_id']}: ifs={row['ifs']:.3f} ifs_steps={row['ifs_steps']:.3f} vfs={row['vfs']:.3f} "
+            f"final={row['final']:.3f}  [{backends}]")
