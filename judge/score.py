@@ -75,11 +75,12 @@ def _sha256_file(path: Path) -> str:
 
 def reference_features(task: Task, embedder, tracker, config: ScoreConfig):
     """The reference video's crop/embeddings/tracks, cached on disk by video hash and backends."""
-    from judge.video import read_frames
     from metrics.animation import VideoFeatures, prepare_video
 
     cache_dir = Path(config.cache_dir or default_cache_dir())
-    key = hashlib.sha256(f"{_sha256_file(task.video_path)}|{embedder.name}|{tracker.name}|v{SCORER_VERSION}".encode()).hexdigest()[:32]
+    spec = task.spec
+    key = hashlib.sha256(f"{_sha256_file(task.video_path)}|{spec.fps}|{spec.n_frames}|{embedder.name}|"
+                         f"{tracker.name}|v{SCORER_VERSION}".encode()).hexdigest()[:32]
     path = cache_dir / f"{key}.npz"
     if path.exists():
         try:
@@ -96,10 +97,11 @@ def reference_features(task: Task, embedder, tracker, config: ScoreConfig):
 
 
 def reference_frames(task: Task) -> np.ndarray:
+    """The reference video sampled at the task's fps, `n_frames` frames (the candidate
+    is rendered at the same instants)."""
     from judge.video import read_frames
 
-    frames = read_frames(task.video_path, fps=task.spec.fps, max_frames=task.spec.n_frames)
-    return frames
+    return read_frames(task.video_path, fps=task.spec.fps, max_frames=task.spec.n_frames)
 
 
 def _filmstrip(ref: np.ndarray | None, cand: np.ndarray | None, path: Path, n: int = 8, width: int = 192) -> None:

@@ -1,0 +1,111 @@
+"""Defect ladders on the shipped animation tasks, through the real browser and scorer.
+
+For each ladder task, candidate *pages* are derived programmatically from the task's
+reference video: a flipbook page holding the reference frames as images, drawn on a
+canvas by a requestAnimationFrame loop at remapped times (so the candidate is a real
+page running under the virtual clock, like any generated page). Rungs:
+
+    exact      the reference page itself
+    shifted    the same frames drawn 100 px right / 60 px down on the page
+    slowed     frame at t / 1.5
+    reversed   frame at T - t
+    static     frame 0 only
+    recoloured hue rotated by 150 degrees
+    blank      an empty page
+
+A new task joins by adding one line to LADDER (its id and whether reversal is
+meaningful — a loop that is symmetric in time looks the same reversed).
+Scores use the offline backends (classic embedder, OpenCV tracker) and the first
+LADDER_SECONDS of each task, to keep the suite fast.
+"""
+from __future__ import annotations
+
+import base64
+
+import cv2
+import numpy as np
+import pytest
+
+from judge.score import ScoreConfig, reference_frames, score_page
+from judge.tasks import load_task
+from tests.conftest import ROOT
+
+LADDER_SECONDS = 2.0
+# task id -> rungs to check besides the universal ones
+LADDER = {
+    "bounce-ease": {"reversed"},
+    "waapi-cards": {"reversed"},
+    "canvas-orbit": {"reversed"},
+    "slide-in": {"reversed"},
+    "spinner-steps": {"reversed"},
+    "stagger-bars": {"reversed"},
+    "oneshot-grow": {"reversed"},
+}
+CONFIG = ScoreConfig(embedder="classic", tracker="opencv")
+
+
+def flipbook(frames: np.ndarray, index_expr: str, *, dx: int = 0, dy: int = 0, css_filter: str = "none") -> str:
+    """A page that draws frames[index(t)] on a full-viewport canvas every animation frame.
+    `index_expr` is a JS expression of `t` (ms) and `n` (frame count)."""
+    h, w = frames.shape[1:3]
+    imgs = []
+    for f in frames:
+        ok, png = cv2.imencode(".png", cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
+        imgs.append(f'<img src="data:image/png;base64,{base64.b64encode(png.tobytes()).decode()}">')
+    return f"""<!doctype html><html><head><style>body{{margin:0;background:#fff;overflow:hidden}}
+#frames{{display:none}} canvas{{display:block;filter:{css_filter}}}</style></head><body>
+<canvas id=c width={w} height={h}></canvas><div id=frames>{''.join(imgs)}</div><script>
+const imgs = document.querySelectorAll('#frames img'), n = imgs.length, ctx = document.getElementById('c').getContext('2d');
+function draw(t) {{
+  const i = Math.max(0, Math.min(n - 1, Math.floor({index_expr})));
+  ctx.fillStyle = '#fff'; ctx.fillRect(0, 0, {w}, {h});
+  ctx.drawImage(imgs[i], {dx}, {dy});
+  requestAnimationFrame(draw);
+}}
+requestAnimationFrame(draw);
+</script></body></html>"""
+
+
+def variants(frames: np.ndarray, fps: float) -> dict[str, str]:
+    fd = 1000.0 / fps
+    bg = frames[0, 0, 0]
+    return {
+        "shifted": flipbook(frames, f"t / {fd} + 1e-6", dx=100, dy=60),
+        "slowed": flipbook(frames, f"t / {fd} / 1.5 + 1e-6"),
+        "reversed": flipbook(frames, f"n - 1 - t / {fd} + 1e-6"),
+        "static": flipbook(frames[:1], "0"),
+        "recoloured": flipbook(frames, f"t / {fd} + 1e-6", css_filter="hue-rotate(150deg) saturate(1.5)"),
+        "blank": "<!doctype html><html><body style='background:#fff'></body></html>",
+    } if bg is not None else {}
+
+
+def short_task(task_id: str):
+    task = load_task(ROOT / "tasks" / "animation" / task_id)
+    spec = task.spec.model_copy(update={"duration_s": min(task.spec.duration_s, LADDER_SECONDS)})
+    return task.model_copy(update={"spec": spec})
+
+
+@pytest.mark.parametrize("task_id", sorted(LADDER))
+def test_defect_ladder(browser, run, task_id, tmp_path):
+    task = short_task(task_id)
+    frames = reference_frames(task)
+    cfg = ScoreConfig(embedder="classic", tracker="opencv", cache_dir=tmp_path / "cache")
+    score = lambda html: run(score_page(task, html, browser=browser, config=cfg))  # noqa: E731
+
+    exact = score(task.reference_page_path.read_bytes())
+    r = {name: score(html) for name, html in variants(frames, task.spec.fps).items()}
+    table = {k: (round(v["appearance"], 3), v["temporal"] if v["temporal"] is None else round(v["temporal"], 3),
+                 v["static"]) for k, v in {"exact": exact, **r}.items()}
+    msg = f"{task_id}: {table}"
+
+    assert exact["exec"] and exact["appearance"] >= 0.95 and exact["temporal"] >= 0.95, msg
+    assert exact["backends"] == {"embedder": "classic-v1", "tracker": "opencv-lk-v1"}
+    # position on the page does not matter: each video is cropped to its own moving region
+    assert r["shifted"]["appearance"] >= 0.9 and r["shifted"]["temporal"] >= 0.85, msg
+    assert r["slowed"]["temporal"] < exact["temporal"] - 0.1, msg
+    if "reversed" in LADDER[task_id]:
+        assert r["reversed"]["temporal"] <= 0.3 and r["reversed"]["appearance"] >= 0.7, msg
+    assert r["static"]["exec"] and r["static"]["static"] and r["static"]["temporal"] == 0.0, msg
+    assert r["recoloured"]["appearance"] < exact["appearance"] - 0.05, msg
+    assert r["recoloured"]["temporal"] >= 0.7, msg
+    assert (not r["blank"]["exec"]) or r["blank"]["appearance"] <= 0.1, msg
