@@ -33,13 +33,12 @@ from tests.conftest import ROOT
 LADDER_SECONDS = 2.0
 # task id -> rungs to check besides the universal ones
 LADDER = {
-    "bounce-ease": {"reversed"},
-    "waapi-cards": {"reversed"},
-    "canvas-orbit": {"reversed"},
-    "slide-in": {"reversed"},
-    "spinner-steps": {"reversed"},
-    "stagger-bars": {"reversed"},
-    "oneshot-grow": {"reversed"},
+    "bounce-ease": {"reversed"},     # CSS keyframes, varied easing, loop
+    "waapi-cards": {"reversed"},     # Web Animations API
+    "canvas-orbit": {"reversed"},    # rAF-driven canvas
+    "slide-in": {"reversed"},        # transitions triggered on load, entering from off-screen
+    "smil-path": {"reversed"},       # SVG SMIL
+    "oneshot-grow": {"reversed"},    # one-shot, staggered
 }
 CONFIG = ScoreConfig(embedder="classic", tracker="opencv")
 
@@ -104,7 +103,9 @@ def test_defect_ladder(browser, run, task_id, tmp_path):
     assert r["shifted"]["appearance"] >= 0.9 and r["shifted"]["temporal"] >= 0.85, msg
     assert r["slowed"]["temporal"] < exact["temporal"] - 0.1, msg
     if "reversed" in LADDER[task_id]:
-        assert r["reversed"]["temporal"] <= 0.3 and r["reversed"]["appearance"] >= 0.7, msg
+        # motion reversed: temporal collapses, while the frames themselves still look alike
+        assert r["reversed"]["temporal"] <= 0.3, msg
+        assert r["reversed"]["appearance"] >= 0.6 and r["reversed"]["appearance"] > r["static"]["appearance"] + 0.2, msg
     assert r["static"]["exec"] and r["static"]["static"] and r["static"]["temporal"] == 0.0, msg
     assert r["recoloured"]["appearance"] < exact["appearance"] - 0.05, msg
     assert r["recoloured"]["temporal"] >= 0.7, msg
