@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from judge.tasks import Action, Target
 
 DEFAULT_SCROLL_FRACTION = 0.5  # of the viewport height, when an action gives no amount (as IWR-Bench)
+_FOCUSED_HAS_TEXT = """() => { const e = document.activeElement; if (!e) return false;
+  if (e.isContentEditable) return (e.textContent || '').length > 0;
+  return ('value' in e) && typeof e.value === 'string' && e.value.length > 0 && !!e.select; }"""
 
 
 @dataclass
@@ -117,8 +120,12 @@ async def perform(page, action: Action, at: Grounded | None, viewport: tuple[int
         if at is None:
             raise ValueError("hover needs a target")
     elif kind == "type":
+        # IWR-Bench semantics: typing replaces what the field holds (its judge clears the
+        # input first); select the focused field's content so the new text replaces it
         if at is not None:
             await mouse.click(at.x, at.y)
+        if await page.evaluate(_FOCUSED_HAS_TEXT):
+            await keyboard.press("ControlOrMeta+A")
         await keyboard.type(action.text or "")
     elif kind == "press":
         if at is not None and action.target and not action.target.is_empty():

@@ -172,6 +172,11 @@ async def record_interactive(browser: Browser, page_path: Path, actions: list[Ac
                     loc2, _ = await locate_by_hints(s.page, action.to_target)
                     drop = await ground_locator(loc2, vp) if loc2 is not None else None
                 await film(MOVE_MS, (at.x, at.y) if at else None)
+                if at is not None:  # the pointer leaving a hover target can move the layout: re-aim
+                    again = await ground_locator(loc, vp)
+                    if again is not None and abs(again.x - at.x) + abs(again.y - at.y) >= 2:
+                        at = again
+                        await film(frame_ms, (at.x, at.y))
                 update: dict = {"timestamp_s": round(t / 1000.0, 4)}
                 if at is not None:
                     update["target"] = action.target.model_copy(update={"bbox": tuple(round(v, 1) for v in at.box)})

@@ -1,0 +1,338 @@
+"""Verifying one replayed action, and the judge model's roles (assertions, rubric).
+
+A step *passes* when it was executed (grounded and performed without error) and its
+verdict holds. Verdicts, each with its `source`:
+
+- no assertion: `rule:executed` (IWR-Bench: an executed action passes); a `type` action
+  must also leave its text in a field (`rule:typed`).
+- `scroll`: only if a scroll offset (window or a container under the pointer) moved in
+  the asked direction (`rule:scroll-direction`); IWR-Bench accepted any scrollY change.
+- quoted text in the assertion (`rule:quoted-text`, decisive): each quoted string is
+  expected present, or absent when its clause negates it ("no longer shows", "does not
+  show", "is removed", "instead of", "from X to ..."). Present = in the rendered visible
+  text (`agents.observe`), case- and space-insensitive, word-bounded, else in the OCR of
+  the after-screenshot. A text that was already shown, in the same elements, before the
+  action proves nothing (unless the assertion says "still"/"remains"): when no quoted
+  text newly appeared or vanished, the assertion is left to the next rule.
+- appear / disappear wording without quotes (`rule:appeared`, `rule:disappeared`): some
+  element became visible / hidden.
+- state wording about the target ("highlighted", "selected", "checked", ...): the pixels
+  around the target, or its checked/pressed state, changed (`rule:target-changed`).
+- otherwise: with a judge model, `llm:<provider/model>` on before/after screenshots with
+  the reference checkpoint labelled as such; offline, `rule:executed-changed` -- passes
+  iff something visible changed (pixels, visible text, field values, scroll). This is
+  the documented offline default; nothing passes "because unknown".
+
+Failing rules are decisive. Passing weak rules (appeared, target-changed,
+executed-changed) are confirmed by the judge model when one is configured.
+A judge-model failure (API down, timeouts, malformed replies after the re-asks) raises
+`judge.score.JudgeError`: an infrastructure error, never a page failure.
+"""
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from agents.cache import ResponseCache, cached_complete
+from agents.providers.base import GenerationConfig, ImagePart, Message, ProviderError
+from agents.providers.cost import BudgetExceeded
+from judge.score import JudgeError
+
+CHANGED_LEVEL = 24        # per-channel difference (0-255) that counts as a changed pixel
+MIN_CHANGED_PX = 30       # changed pixels that count as a visible change (a caret is ~17)
+TARGET_MARGIN = 8         # px around the target box for "the target changed"
+
+_NEG = re.compile(r"\b(no longer|not|never|without|no|none of|n't|instead of|rather than|replac\w*|remov\w*|delet\w*|"
+                  r"disappear\w*|vanish\w*|gone|hidden|hides?|clear\w*|dismiss\w*)\b|n't\b", re.I)
+_STILL = re.compile(r"\b(still|remains?|stays?|keeps?|continues? to|unchanged)\b", re.I)
+_APPEAR = re.compile(r"\b(appears?|appeared|opens?|opened|pops? up|shows? up|becomes? visible|(is|are) (now )?"
+                     r"(visible|displayed|shown|open|expanded)|expands?|drops? down|reveal\w*)\b", re.I)
+_DISAPPEAR = re.compile(r"\b(disappears?|closes?|closed|collapses?|(is|are) (now )?(hidden|gone|removed|dismissed|"
+                        r"collapsed)|hides?|vanish\w*)\b", re.I)
+_STATE = re.compile(r"\b(highlight\w*|selected|checked|unchecked|active|activated|filled|colou?red|toggled|pressed|"
+                    r"enabled|disabled|underlined|bold|lit|marked|starred|turns?|changes? colou?r)\b", re.I)
+_QUOTE = re.compile(r'"([^"]+)"|“([^”]+)”|‘([^’]+)’|«([^»]+)»|(?<![A-Za-z0-9])\'([^\']+)\'(?![A-Za-z0-9])')
+
+
+@dataclass
+class Verdict:
+    passed: bool
+    source: str
+    reason: str
+    weak: bool = False      # a passing heuristic that a judge model should confirm
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# ---- the judge model -------------------------------------------------------------------------
+class JudgeModel:
+    """A provider model in a judge role: bounded re-asks on malformed replies, refusals
+    and timeouts (each re-ask uses a new seed, hence a new cache key), then `JudgeError`."""
+
+    def __init__(self, model, *, cache: ResponseCache | None = None, timeout_s: float = 120.0, attempts: int = 3):
+        self.model, self.cache, self.timeout_s, self.attempts = model, cache, timeout_s, max(1, attempts)
+        self.calls = self.cached = 0
+        self.cost_usd = 0.0
+
+    @property
+    def spec(self) -> str:
+        return getattr(self.model, "spec", str(self.model))
+
+    async def ask(self, messages, parse, what: str):
+        last = "no attempt"
+        for attempt in range(self.attempts):
+            config = GenerationConfig(temperature=0.0, seed=attempt or None)
+            try:
+                comp = await asyncio.wait_for(cached_complete(self.model, messages, config, self.cache), self.timeout_s)
+            except asyncio.TimeoutError:
+                last = f"no reply within {self.timeout_s:g} s"
+                continue
+            except (ProviderError, BudgetExceeded) as e:
+                raise JudgeError(f"{what}: judge model {self.spec} failed: {e}") from None
+            self.calls += 1
+            self.cached += comp.cached
+            self.cost_usd += comp.cost_usd or 0.0
+            if comp.filtered:
+                last = f"reply refused/filtered ({comp.stop_reason})"
+                continue
+            try:
+                return parse(comp.text)
+            except ValueError as e:
+                last = f"malformed reply: {e}"
+        raise JudgeError(f"{what}: judge model {self.spec} failed after {self.attempts} attempts: {last}")
+
+    def usage(self) -> dict:
+        return {"model": self.spec, "calls": self.calls, "cached": self.cached, "cost_usd": round(self.cost_usd, 6)}
+
+
+def parse_verdict(text: str) -> bool:
+    m = re.search(r"verdict\W{0,4}\s*(yes|no|pass|fail|true|false)\b", text or "", re.I) \
+        or re.match(r"\W*(yes|no)\b", text or "", re.I)
+    if not m:
+        raise ValueError(f"no 'Verdict: YES/NO' in the reply: {(text or '')[:120]!r}")
+    return m.group(1).lower() in ("yes", "pass", "true")
+
+
+def parse_rubric(text: str) -> float:
+    """`Score: N/100` (the last one) -> N in [0, 100]."""
+    found = re.findall(r"score\W{0,4}\s*(\d+(?:\.\d+)?)\s*(?:/\s*100)?", text or "", re.I)
+    if not found or not 0 <= float(found[-1]) <= 100:
+        raise ValueError(f"no 'Score: N/100' in the reply: {(text or '')[:120]!r}")
+    return float(found[-1])
+
+
+RUBRIC = ("Compare the CANDIDATE screenshot of a generated web page with the REFERENCE screenshot of the original "
+          "page in the same state. Score visual fidelity out of 100: layout 10, elements 15, content/text 40, "
+          "style 15, overall 20. Explain briefly, then end with 'Score: N/100'.")
+
+
+async def rubric_score(judge: JudgeModel, ref_png: bytes, cand_png: bytes, label: str) -> float:
+    msgs = [Message.system("You are a strict judge of visual fidelity between web pages."),
+            Message.user(RUBRIC, "REFERENCE:", ImagePart(ref_png), "CANDIDATE:", ImagePart(cand_png))]
+    return await judge.ask(msgs, parse_rubric, f"visual rubric ({label})")
+
+
+async def llm_verdict(judge: JudgeModel, action, assertion: str, before_png: bytes, after_png: bytes,
+                      ref_png: bytes | None, text_diff: str) -> Verdict:
+    parts: list = [f"A test replays user actions on a generated web page. Action: {action.type} -- "
+                   f"{action.description}\nAssertion to check on the page under test: {assertion}\n"
+                   f"Visible-text change: {text_diff or '(none)'}",
+                   "BEFORE the action (page under test):", ImagePart(before_png),
+                   "AFTER the action (page under test):", ImagePart(after_png)]
+    if ref_png:
+        parts += ["REFERENCE (the original site after this action; for context only -- styles may differ, "
+                  "judge the page under test):", ImagePart(ref_png)]
+    parts.append("Does the assertion hold on the page under test AFTER the action? Reply 'Verdict: YES' or "
+                 "'Verdict: NO', then one sentence why.")
+    msgs = [Message.system("You verify steps of interaction tests on web pages."), Message.user(*parts)]
+    ok = await judge.ask(msgs, parse_verdict, "assertion check")
+    return Verdict(ok, f"llm:{judge.spec}", "judge model: " + ("holds" if ok else "does not hold"))
+
+
+# ---- deterministic checks --------------------------------------------------------------------
+def _n(s: str) -> str:
+    return re.sub(r"\s+", " ", s or "").strip().casefold()
+
+
+def find_text(items: list, q: str) -> set[str]:
+    """Paths of the visible-text items containing `q` (word-bounded at alphanumeric ends;
+    a phrase split over several text nodes is found in the joined text, path '*')."""
+    q = _n(q)
+    if not q:
+        return set()
+    pat = re.compile((r"(?<![a-z0-9])" if q[0].isalnum() else "") + re.escape(q) + (r"(?![a-z0-9])" if q[-1].isalnum() else ""))
+    hits = {p for p, t in items if pat.search(_n(t))}
+    joined = _n(" ".join(t for _, t in items))
+    if not hits and pat.search(joined):
+        hits = {"*"}
+    if not hits and len(q) >= 8 and re.sub(r"\s+", "", q) in re.sub(r"\s+", "", joined):
+        hits = {"*"}  # a phrase split over inline nodes ("link to <b>x</b>.") joins with extra spaces
+    return hits
+
+
+def expectations(assertion: str) -> list[tuple[str, bool]]:
+    """Quoted strings of an assertion with the polarity their clause gives them
+    (True: expected shown)."""
+    quotes: list[str] = []
+
+    def mark(m) -> str:
+        quotes.append(next(g for g in m.groups() if g))
+        return f" \x00{len(quotes) - 1}\x00 "
+
+    marked = _QUOTE.sub(mark, assertion or "")
+    out = []
+    for clause in re.split(r"[.;!?]|,|\bbut\b|\band\b|\bwhile\b|\bwhereas\b", marked):
+        for m in re.finditer(r"\x00\d+\x00", clause):
+            before, after = clause[:m.start()], clause[m.end():]
+            neg = bool(_NEG.search(before)) or bool(re.match(r"\s*(is|are|has been|was|gets)?\s*(no longer|not|"
+                                                             r"removed|deleted|gone|hidden|cleared|dismissed)\b|\s*"
+                                                             r"(disappears?|vanish\w*)", after, re.I))
+            if re.search(r"\bfrom\s*$", before) and re.match(r"\s*to\b", after):
+                neg = True
+            out.append((quotes[int(m.group(0).strip("\x00"))], not neg))
+    return out
+
+
+def check_quoted(assertion: str, before: dict, after: dict, ocr_after=None) -> Verdict | None:
+    exps = expectations(assertion)
+    if not exps:
+        return None
+    undecided, notes, evidence = [], [], 0
+    for q, present in exps:
+        was, now = find_text(before["text"], q), find_text(after["text"], q)
+        if present:
+            if not now and ocr_after is not None and find_text([("ocr", ocr_after())], q):
+                now = {"ocr"}
+            if not now:
+                return Verdict(False, "rule:quoted-text", f'"{q}" is not shown')
+            if now - was or _STILL.search(assertion):
+                evidence += 1
+                notes.append(f'"{q}" shown' + (" (OCR)" if now == {"ocr"} else ""))
+            else:
+                undecided.append(q)
+        else:
+            if now:
+                return Verdict(False, "rule:quoted-text", f'"{q}" is still shown')
+            evidence += bool(was)
+            notes.append(f'"{q}" not shown')
+    if undecided and not evidence:
+        return None      # nothing the assertion names appeared or vanished: this rule cannot tell
+    context = f" (shown before too: {', '.join(undecided)})" if undecided else ""
+    return Verdict(True, "rule:quoted-text", "; ".join(notes) + context)
+
+
+def scroll_moved(direction: str, before: dict, after: dict) -> tuple[bool, str]:
+    """Did the window, or a scroll container measured before, move in `direction`?"""
+    axis, sign = (1, 1) if direction == "down" else (1, -1) if direction == "up" else (0, 1) if direction == "right" else (0, -1)
+    moves = [("window", (after["scroll"][axis] - before["scroll"][axis]) * sign)]
+    now = {c[0]: c for c in after.get("chain", [])}
+    for c in before.get("chain", []):
+        a = now.get(c[0])
+        if a and a[1] is not None and c[1] is not None:
+            moves.append((c[0].rsplit(" > ", 1)[-1], (a[1 + axis] - c[1 + axis]) * sign))
+    best = max(moves, key=lambda m: m[1])
+    return best[1] >= 1.0, f"{best[0]} moved {best[1]:+.0f} px {direction}"
+
+
+def _clip(box, shape, margin: int):
+    x, y, w, h = (int(round(v)) for v in box)
+    H, W = shape[:2]
+    return max(0, x - margin), max(0, y - margin), min(W, x + w + margin), min(H, y + h + margin)
+
+
+def changed_pixels(a: np.ndarray, b: np.ndarray, box=None, margin: int = TARGET_MARGIN, ignore=()) -> int:
+    """Pixels whose colour changed by more than `CHANGED_LEVEL` (within `box` + margin when
+    given; never inside the `ignore` boxes + 4 px)."""
+    if a is None or b is None:
+        return 0
+    if a.shape != b.shape:
+        return int(a.shape[0] * a.shape[1])
+    changed = np.abs(a.astype(np.int16) - b.astype(np.int16)).max(2) > CHANGED_LEVEL
+    for ib in ignore:
+        x0, y0, x1, y1 = _clip(ib, a.shape, 4)
+        changed[y0:y1, x0:x1] = False
+    if box is not None:
+        x0, y0, x1, y1 = _clip(box, a.shape, margin)
+        return int(changed[y0:y1, x0:x1].sum()) if x1 > x0 and y1 > y0 else 0
+    return int(changed.sum())
+
+
+def blurred(before: dict, after: dict, target_path: str | None) -> list:
+    """Boxes whose pixel changes are the browser's, not the page's: the element that lost
+    focus (its focus ring and caret vanish on any click elsewhere) unless it is the
+    target, and the text selection (a drag selects text)."""
+    fb, fa = before.get("focus") or {}, after.get("focus") or {}
+    out = list(before.get("selection", [])) + list(after.get("selection", []))
+    if fb.get("box") and fb.get("path") != fa.get("path") and fb.get("path") != target_path:
+        out.append(fb["box"])
+    return out
+
+
+def text_diff(before: dict, after: dict, limit: int = 300) -> str:
+    was, now = {t for _, t in before["text"]}, {t for _, t in after["text"]}
+    add, rem = sorted(now - was)[:8], sorted(was - now)[:8]
+    out = (f"added {add}" if add else "") + ("; " if add and rem else "") + (f"removed {rem}" if rem else "")
+    return out[:limit]
+
+
+def page_changed(before: dict, after: dict, img_b, img_a, target_path: str | None = None) -> tuple[bool, str]:
+    px = changed_pixels(img_b, img_a, ignore=blurred(before, after, target_path))
+    if px >= MIN_CHANGED_PX:
+        return True, f"{px} pixels changed"
+    if {t for _, t in before["text"]} != {t for _, t in after["text"]}:
+        return True, "visible text changed"
+    if before["scroll"] != after["scroll"]:
+        return True, "the page scrolled"
+    return False, f"nothing visible changed ({px} pixels)"
+
+
+def rule_verdict(action, before: dict, after: dict, img_b, img_a, box, ocr_after=None,
+                 target_path: str | None = None) -> Verdict | None:
+    """The deterministic verdict for an executed step with an assertion, or None."""
+    assertion = action.assertion or ""
+    v = check_quoted(assertion, before, after, ocr_after)
+    if v is not None:
+        return v
+    if not _QUOTE.search(assertion):
+        vb, va = set(before.get("visible", [])), set(after.get("visible", []))
+        if _DISAPPEAR.search(assertion):
+            gone = len(vb - va)
+            return Verdict(gone > 0, "rule:disappeared", f"{gone} elements became hidden", weak=gone > 0)
+        if _APPEAR.search(assertion):
+            new = len(va - vb)
+            return Verdict(new > 0, "rule:appeared", f"{new} elements became visible", weak=new > 0)
+    if box is not None and _STATE.search(assertion):
+        px = changed_pixels(img_b, img_a, box, ignore=blurred(before, after, target_path))
+        ok = px >= MIN_CHANGED_PX
+        return Verdict(ok, "rule:target-changed" if ok else "rule:target-unchanged",
+                       f"{px} pixels changed around the target", weak=ok)
+    ok, why = page_changed(before, after, img_b, img_a, target_path)
+    return Verdict(ok, "rule:executed-changed" if ok else "rule:unchanged", why, weak=ok)
+
+
+async def verify_step(action, *, executed: bool, error: str | None, before: dict | None, after: dict | None,
+                      img_b=None, img_a=None, box=None, judge: JudgeModel | None = None, pngs=None,
+                      ocr_after=None, target_path: str | None = None) -> Verdict:
+    """The verdict for one step (see the module docstring). `pngs()` returns the before,
+    after and reference-checkpoint PNG bytes for the judge model (only called when needed)."""
+    if not executed or before is None or after is None:
+        return Verdict(False, "rule:not-executed", error or "not executed")
+    if action.type == "scroll":
+        ok, why = scroll_moved(action.direction or "down", before, after)
+        if not ok or not action.assertion:
+            return Verdict(ok, "rule:scroll-direction", why)
+    if not action.assertion:
+        if action.type == "type":
+            value = _n((after.get("focus") or {}).get("value", ""))
+            ok = _n(action.text) in value or bool(find_text(after["text"], action.text or ""))
+            return Verdict(ok, "rule:typed", "the typed text is in a field" if ok else "the typed text is in no field")
+        return Verdict(True, "rule:executed", "executed; no assertion")
+    v = rule_verdict(action, before, after, img_b, img_a, box, ocr_after, target_path)
+    if v.weak and judge is not None:
+        before_png, after_png, ref_png = pngs()
+        return await llm_verdict(judge, action, action.assertion, before_png, after_png, ref_png, text_diff(before, after))
+    return v
