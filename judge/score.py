@@ -13,10 +13,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import json
+import multiprocessing
 import os
-from dataclasses import dataclass, field
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -55,13 +60,22 @@ _BACKENDS: dict[tuple, tuple] = {}
 
 
 def animation_backends(config: ScoreConfig):
-    """(embedder, tracker) instances, created once per process and configuration."""
-    from metrics.embedders import get_embedder
-    from metrics.trackers import get_tracker
+    """(embedder, tracker, notes): instances created once per process and configuration;
+    `notes` says why "auto" fell back to an offline default (printed and stored)."""
+    from metrics.embedders import embedder_status, get_embedder
+    from metrics.trackers import get_tracker, tracker_status
 
     key = (config.embedder, config.tracker)
     if key not in _BACKENDS:
-        _BACKENDS[key] = (get_embedder(config.embedder), get_tracker(config.tracker))
+        embedder, tracker = get_embedder(config.embedder), get_tracker(config.tracker)
+        notes = []
+        if config.embedder == "auto" and not embedder.name.startswith("dreamsim"):
+            why = next((r for n, ok, r in embedder_status() if n.startswith("dreamsim") and not ok), "")
+            notes.append(f"embedder auto -> {embedder.name} (DreamSim unavailable: {why})")
+        if config.tracker == "auto" and not tracker.name.startswith("cotracker"):
+            why = next((r for n, ok, r in tracker_status() if n.startswith("cotracker") and not ok), "")
+            notes.append(f"tracker auto -> {tracker.name} (CoTracker3 unavailable: {why})")
+        _BACKENDS[key] = (embedder, tracker, notes)
     return _BACKENDS[key]
 
 
@@ -104,17 +118,40 @@ def reference_frames(task: Task) -> np.ndarray:
     return read_frames(task.video_path, fps=task.spec.fps, max_frames=task.spec.n_frames)
 
 
-def _filmstrip(ref: np.ndarray | None, cand: np.ndarray | None, path: Path, n: int = 8, width: int = 192) -> None:
-    """Two rows (reference over candidate) of n evenly spaced thumbnails."""
+def _strip_row(frames: np.ndarray, n: int = 8, width: int = 192) -> np.ndarray:
+    """One row of n evenly spaced thumbnails, `width` px wide each."""
     import cv2
 
-    rows = []
-    for frames in (ref, cand):
-        if frames is None or not len(frames):
-            continue
-        idx = np.linspace(0, len(frames) - 1, n).round().astype(int)
-        h = int(round(frames.shape[1] * width / frames.shape[2]))
-        rows.append(np.concatenate([cv2.resize(frames[i], (width, h), interpolation=cv2.INTER_AREA) for i in idx], 1))
+    idx = np.linspace(0, len(frames) - 1, n).round().astype(int)
+    h = int(round(frames.shape[1] * width / frames.shape[2]))
+    return np.concatenate([cv2.resize(np.asarray(frames[i]), (width, h), interpolation=cv2.INTER_AREA) for i in idx], 1)
+
+
+def _reference_strip(task: Task, ref_frames: np.ndarray | None, config: ScoreConfig) -> np.ndarray:
+    """The reference's filmstrip row, cached next to the reference features (decoding the
+    whole reference video again for 8 thumbnails costs ~1-3 s per task)."""
+    import cv2
+
+    spec = task.spec
+    key = hashlib.sha256(f"{_sha256_file(task.video_path)}|{spec.fps}|{spec.n_frames}|strip-v1".encode()).hexdigest()[:32]
+    path = Path(config.cache_dir or default_cache_dir()) / f"{key}.strip.png"
+    if ref_frames is None and path.exists():
+        row = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if row is not None:
+            return cv2.cvtColor(row, cv2.COLOR_BGR2RGB)
+    row = _strip_row(ref_frames if ref_frames is not None else reference_frames(task))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.png")
+    cv2.imwrite(str(tmp), cv2.cvtColor(row, cv2.COLOR_RGB2BGR))
+    tmp.replace(path)
+    return row
+
+
+def _filmstrip(ref_row: np.ndarray | None, cand: np.ndarray | None, path: Path) -> None:
+    """Two rows (reference over candidate) of evenly spaced thumbnails."""
+    import cv2
+
+    rows = [r for r in (ref_row, _strip_row(cand) if cand is not None and len(cand) else None) if r is not None]
     if rows:
         path.parent.mkdir(parents=True, exist_ok=True)
         cv2.imwrite(str(path), cv2.cvtColor(np.concatenate(rows, 0), cv2.COLOR_RGB2BGR))
@@ -122,30 +159,105 @@ def _filmstrip(ref: np.ndarray | None, cand: np.ndarray | None, path: Path, n: i
 
 async def score_animation_page(task: Task, html: bytes | None, *, browser: Browser, config: ScoreConfig,
                                artifacts: Path | None = None) -> dict:
-    from metrics.animation import score_animation
+    """Render the candidate (in this process, through `browser`), then compute the metrics.
 
-    embedder, tracker = animation_backends(config)
-    ref_feats, ref_frames = await asyncio.to_thread(reference_features, task, embedder, tracker, config)
+    The metrics (CPU-bound numpy/OpenCV work, plus the reference features on a cache miss
+    and the filmstrip) run in a worker thread, or, when `config.extra["metrics_pool"]` is a
+    `concurrent.futures` executor (`metrics_pool(n)`), in that pool; frames then travel
+    through a temporary `.npy` file in /dev/shm that the worker memory-maps (no pickling).
+    `config.extra["render_slots"]` (an `asyncio.Semaphore`), when given, is held during
+    the render only, so a caller can bound pages rendering at once separately from pages
+    being scored."""
     spec = task.spec
     code_present = bool(html and html.strip())
     render = None
     if code_present:
         try:
-            render = await render_page(browser, html, viewport=spec.viewport, fps=spec.fps, n_frames=spec.n_frames,
-                                       folders=page_folders(None, task.assets_path))
+            async with config.extra.get("render_slots") or contextlib.nullcontext():
+                render = await render_page(browser, html, viewport=spec.viewport, fps=spec.fps,
+                                           n_frames=spec.n_frames, folders=page_folders(None, task.assets_path))
         except BrowserError as e:
             raise JudgeError(str(e)) from None
     frames = render.frames if render else None
     exec_info = {"code_present": code_present, "fatal_error": render.fatal if render else None}
-    result = await asyncio.to_thread(score_animation, ref_frames, frames, embedder=embedder, tracker=tracker,
-                                     exec_info=exec_info, ref_cache=ref_feats,
-                                     time_base=config.time_base, scale=config.scale)
-    if artifacts is not None:
-        if ref_frames is None:
-            ref_frames = await asyncio.to_thread(reference_frames, task)
-        await asyncio.to_thread(_filmstrip, ref_frames, frames, artifacts / "filmstrip.png")
+    pool = config.extra.get("metrics_pool")
+    job_config = replace(config, extra={k: v for k, v in config.extra.items() if k not in _LIVE_EXTRA})
+    if pool is None:
+        result = await asyncio.to_thread(_animation_metrics, task, frames, exec_info, job_config, artifacts)
+    else:
+        shared = None
+        if frames is not None and frames.nbytes > (1 << 20):
+            shared = await asyncio.to_thread(_share_frames, frames)
+        try:
+            result = await asyncio.get_running_loop().run_in_executor(
+                pool, _pooled_animation_metrics, task, shared or frames, exec_info, job_config, artifacts)
+        except BrokenProcessPool as e:
+            raise JudgeError(f"a metrics worker process died ({e or 'killed'})") from None
+        finally:
+            if shared:
+                Path(shared).unlink(missing_ok=True)
     result["render"] = render.summary() if render else {"frames": 0, "fatal": "no code"}
     return result
+
+
+_LIVE_EXTRA = ("metrics_pool", "render_slots")  # process-local objects: not sent to pool workers
+
+
+def _animation_metrics(task: Task, frames: np.ndarray | None, exec_info: dict, config: ScoreConfig,
+                       artifacts: Path | None) -> dict:
+    """Reference features (cached), the candidate's scores, and the filmstrip."""
+    from metrics.animation import score_animation
+
+    embedder, tracker, notes = animation_backends(config)
+    ref_feats, ref_frames = reference_features(task, embedder, tracker, config)
+    result = score_animation(ref_frames, frames, embedder=embedder, tracker=tracker, exec_info=exec_info,
+                             ref_cache=ref_feats, time_base=config.time_base, scale=config.scale)
+    result["backend_notes"] = notes
+    if artifacts is not None:
+        _filmstrip(_reference_strip(task, ref_frames, config), frames, artifacts / "filmstrip.png")
+    return result
+
+
+def _pooled_animation_metrics(task: Task, frames: np.ndarray | str | None, exec_info: dict, config: ScoreConfig,
+                              artifacts: Path | None) -> dict:
+    """`_animation_metrics` in a pool worker; `frames` may be the path of a shared `.npy`.
+    Failures come back as `JudgeError` (other exception types may not survive pickling)."""
+    try:
+        if isinstance(frames, str):
+            frames = np.load(frames, mmap_mode="c")
+        return _animation_metrics(task, frames, exec_info, config, artifacts)
+    except Exception as e:
+        raise JudgeError(f"metrics failed: {type(e).__name__}: {e}") from None
+
+
+def _share_frames(frames: np.ndarray) -> str:
+    shm = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+    fd, path = tempfile.mkstemp(dir=shm, prefix="webjudge-frames-", suffix=".npy")
+    with os.fdopen(fd, "wb") as f:
+        np.save(f, frames, allow_pickle=False)
+    return path
+
+
+def animation_backend_names(config: ScoreConfig) -> dict:
+    """The names of the backends `config` resolves to here (`auto` included), e.g.
+    `{"embedder": "classic-v1", "tracker": "opencv-lk-v1"}`. Raises `BackendUnavailable`."""
+    embedder, tracker, _ = animation_backends(replace(config, extra={}))
+    return {"embedder": embedder.name, "tracker": tracker.name}
+
+
+def _init_metrics_worker(threads: int) -> None:
+    import cv2
+
+    cv2.setNumThreads(threads)
+    import metrics.animation  # noqa: F401  (imports paid once, before the first task)
+
+
+def metrics_pool(workers: int) -> ProcessPoolExecutor:
+    """A process pool for the animation metrics (spawned, not forked: the parent runs an
+    event loop and Playwright threads). Put it in `ScoreConfig.extra["metrics_pool"]`."""
+    threads = max(1, (os.cpu_count() or 1) // max(1, workers))
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_init_metrics_worker, initargs=(threads,))
 
 
 async def score_page(task: Task, html: bytes | str | None, *, browser: Browser, config: ScoreConfig | None = None,
@@ -214,6 +326,8 @@ def run(args) -> int:
         print(json.dumps(row, indent=2, default=str))
     else:
         print(format_row(row))
+        for note in row.get("backend_notes", []):
+            print(f"  note: {note}")
     return 0
 
 

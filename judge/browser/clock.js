@@ -10,71 +10,140 @@
 // - Math.random and crypto.getRandomValues are seeded, so "random" pages repeat.
 // The controller lives in a closure; the page sees only a frozen window.__webjudge
 // (non-writable, non-configurable) and cannot reach the saved originals.
+//
+// Hostile pages: everything the controller calls after start-up (Map and WeakMap
+// methods, Reflect.apply, Math, Object.defineProperty, Promise, the Animation/SVG/DOM
+// accessors, console.error) is captured here, before any page script runs, and called
+// through the captured references; lists are arrays without a prototype, so a page
+// that redefines Array.prototype, Map, Math.max, Promise, Function.prototype.call or
+// puts setters on Object/Array prototypes cannot break advanceTo.
+//
+// Sandbox helpers: alert/confirm/prompt/print are answered here without blocking the
+// renderer (as a dismissed dialog: undefined/false/null), and window.open is wrapped to
+// note what was asked; both are reported to the judge through takeEvents().
 (() => {
   "use strict";
   if (window.__webjudge) return;
+  // ---- primordials (captured before any page script) ----
+  const apply = Reflect.apply;
+  const construct = Reflect.construct;
+  const getOwnDesc = Object.getOwnPropertyDescriptor;
+  const setProto = Object.setPrototypeOf;
+  const freeze = Object.freeze;
+  const origDefine = Object.defineProperty;
+  const getter = (obj, name) => { const d = obj && getOwnDesc(obj, name); return d ? d.get : undefined; };
+  const MapCtor = Map, WeakMapCtor = WeakMap, P = Promise;
+  const mapGet = Map.prototype.get, mapSet = Map.prototype.set, mapDelete = Map.prototype.delete;
+  const mapForEach = Map.prototype.forEach, mapSize = getter(Map.prototype, "size");
+  const wmGet = WeakMap.prototype.get, wmSet = WeakMap.prototype.set, wmHas = WeakMap.prototype.has;
+  const wmDelete = WeakMap.prototype.delete;
+  const arraySlice = Array.prototype.slice;
+  const mathFloor = Math.floor, mathImul = Math.imul;
+  const NumberCtor = Number, StringCtor = String, globalEval = eval;
+  const strIndexOf = String.prototype.indexOf, strSlice = String.prototype.slice;
+  const consoleError = console.error, consoleObj = console;
+  const addListener = EventTarget.prototype.addEventListener;
+  const preventDefault = Event.prototype.preventDefault;
+  const eventTarget = getter(Event.prototype, "target");
+  const objectKeys = Object.keys;
+  const isView = ArrayBuffer.isView, U8 = Uint8Array;
+
   const EPOCH = 1704067200000; // 2024-01-01T00:00:00Z: fixed wall clock at virtual t=0
   const MAX_CALLBACKS_PER_ADVANCE = 200000;
+  const MAX_LIST = 500;        // entries kept in errors/events between two takes
+  const MAX_CONSOLE = 1000;    // console calls and uncaught errors passed on to the judge per document
   const RealDate = Date;
+  const dateToString = Date.prototype.toString;
   const realPerfNow = performance.now.bind(performance);
   const realRaf = window.requestAnimationFrame.bind(window);
-  const origDefine = Object.defineProperty;
   const AnimProto = typeof Animation !== "undefined" ? Animation.prototype : null;
   const orig = AnimProto ? {
     play: AnimProto.play, pause: AnimProto.pause, reverse: AnimProto.reverse,
     finish: AnimProto.finish, cancel: AnimProto.cancel,
-    ctGet: Object.getOwnPropertyDescriptor(AnimProto, "currentTime").get,
-    ctSet: Object.getOwnPropertyDescriptor(AnimProto, "currentTime").set,
-    rateGet: Object.getOwnPropertyDescriptor(AnimProto, "playbackRate").get,
+    ctGet: getter(AnimProto, "currentTime"),
+    ctSet: getOwnDesc(AnimProto, "currentTime").set,
+    rateGet: getter(AnimProto, "playbackRate"),
+    stateGet: getter(AnimProto, "playState"),
   } : null;
   const docGetAnimations = Document.prototype.getAnimations;
   const elAnimate = Element.prototype.animate;
-  const qsa = Document.prototype.querySelectorAll;
-  const svgPause = typeof SVGSVGElement !== "undefined" ? SVGSVGElement.prototype.pauseAnimations : null;
-  const svgSet = typeof SVGSVGElement !== "undefined" ? SVGSVGElement.prototype.setCurrentTime : null;
-  const errors = [];
+  const getByTag = Document.prototype.getElementsByTagName;
+  const collLength = getter(HTMLCollection.prototype, "length");
+  const collItem = HTMLCollection.prototype.item;
+  const hasSvg = typeof SVGSVGElement !== "undefined";
+  const svgPause = hasSvg ? SVGSVGElement.prototype.pauseAnimations : null;
+  const svgSet = hasSvg ? SVGSVGElement.prototype.setCurrentTime : null;
+  const svgOwner = hasSvg ? getter(SVGElement.prototype, "ownerSVGElement") : null;
+  const docFonts = getter(Document.prototype, "fonts");
+  const docReadyState = getter(Document.prototype, "readyState");
+  const fontsStatus = typeof FontFaceSet !== "undefined" ? getter(FontFaceSet.prototype, "status") : undefined;
+  const winOpen = window.open;
+  const activation = navigator.userActivation || null;
+  const activationActive = typeof UserActivation !== "undefined" ? getter(UserActivation.prototype, "isActive") : undefined;
+  const hasGesture = () => { try { return !activation || !activationActive || apply(activationActive, activation, []); } catch (e) { return true; } };
+
+  // a list the page cannot reach through Array.prototype (no prototype, no setters)
+  const list = () => setProto([], null);
+  function push(arr, v, max) { // arr has no prototype: plain index assignment cannot reach a setter
+    if (arr.length < (max || MAX_LIST)) arr[arr.length] = v;
+    else if (!max) dropped++;
+  }
+  function take(arr) { const out = apply(arraySlice, arr, [0]); arr.length = 0; return out; }
+  function str(v, max) {
+    let s;
+    try { s = typeof v === "string" ? v : StringCtor(v); } catch (e) { s = "<unprintable>"; }
+    return s.length > max ? apply(strSlice, s, [0, max]) : s;
+  }
+  function firstLine(s) { const i = apply(strIndexOf, s, ["\n"]); return i < 0 ? s : apply(strSlice, s, [0, i]); }
+
+  const errors = list();
+  const events = list();       // [kind, text]: dialogs and popups the page asked for
+  let dropped = 0;
 
   let now = 0;          // virtual ms since page start
   let nextId = 1;
   let seq = 0;          // insertion order, breaks ties between timers due at the same time
-  const timers = new Map();   // id -> {due, fn, args, interval, seq}
-  let rafQueue = new Map();   // id -> fn
-  const anims = new WeakMap(); // Animation -> {base, anchor, paused}
-  const svgs = new WeakMap();  // SVGSVGElement -> t0 (virtual ms)
-  let firstSeen = [];          // [virtual ms] when animations first appeared (diagnostics)
+  const timers = new MapCtor();   // id -> {due, fn, args, interval, seq}
+  let rafQueue = new MapCtor();   // id -> fn
+  const anims = new WeakMapCtor(); // Animation -> {base, anchor, paused}
+  const svgs = new WeakMapCtor();  // SVGSVGElement -> t0 (virtual ms)
+  const firstSeen = list();        // [virtual ms] when animations first appeared (diagnostics)
 
   // ---- seeded randomness (mulberry32) ----
   let seed = 0x9e3779b9;
   function rand() {
     seed = (seed + 0x6d2b79f5) | 0;
     let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    t = mathImul(t ^ (t >>> 15), t | 1);
+    t ^= t + mathImul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
   Math.random = rand;
   if (window.crypto && crypto.getRandomValues) {
     const grv = function getRandomValues(arr) {
-      if (!ArrayBuffer.isView(arr)) throw new TypeError("getRandomValues: expected a typed array");
-      const bytes = new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength);
+      if (!isView(arr)) throw new TypeError("getRandomValues: expected a typed array");
+      const bytes = new U8(arr.buffer, arr.byteOffset, arr.byteLength);
       for (let i = 0; i < bytes.length; i++) bytes[i] = (rand() * 256) | 0;
       return arr;
     };
+    const hex = "0123456789abcdef";
     try { origDefine(Crypto.prototype, "getRandomValues", { value: grv, configurable: true, writable: true }); } catch (e) {}
     try { origDefine(Crypto.prototype, "randomUUID", { value: function randomUUID() {
-      const b = grv(new Uint8Array(16)); b[6] = (b[6] & 15) | 64; b[8] = (b[8] & 63) | 128;
-      const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-      return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+      const b = grv(new U8(16)); b[6] = (b[6] & 15) | 64; b[8] = (b[8] & 63) | 128;
+      let h = "";
+      for (let i = 0; i < 16; i++) h += hex[b[i] >> 4] + hex[b[i] & 15];
+      return `${apply(strSlice, h, [0, 8])}-${apply(strSlice, h, [8, 12])}-${apply(strSlice, h, [12, 16])}-` +
+             `${apply(strSlice, h, [16, 20])}-${apply(strSlice, h, [20])}`;
     }, configurable: true, writable: true }); } catch (e) {}
   }
 
   // ---- Date and performance.now ----
   function VDate(...args) {
-    if (!new.target) return new RealDate(EPOCH + now).toString();
-    return args.length ? new RealDate(...args) : new RealDate(EPOCH + now);
+    if (!new.target) return apply(dateToString, new RealDate(EPOCH + now), []);
+    return args.length ? construct(RealDate, args, new.target) : construct(RealDate, [EPOCH + now], new.target);
   }
   VDate.prototype = RealDate.prototype;
-  VDate.now = () => EPOCH + Math.floor(now);
+  VDate.now = () => EPOCH + mathFloor(now);
   VDate.parse = RealDate.parse;
   VDate.UTC = RealDate.UTC;
   origDefine(VDate, "name", { value: "Date" });
@@ -86,54 +155,119 @@
   // ---- timers ----
   function addTimer(fn, delay, args, repeat) {
     const id = nextId++;
-    delay = Number(delay) || 0;
+    try { delay = NumberCtor(delay) || 0; } catch (e) { delay = 0; }
     if (!(delay >= 0)) delay = 0;
-    if (repeat) delay = Math.max(delay, 1); // an interval of 0 still advances time
-    timers.set(id, { due: now + delay, fn, args, interval: repeat ? delay : null, seq: seq++ });
+    if (repeat && delay < 1) delay = 1; // an interval of 0 still advances time
+    const t = { id, due: now + delay, fn, args, interval: repeat ? delay : null, seq: seq++, live: true };
+    apply(mapSet, timers, [id, t]);
+    heapPush(t);
     return id;
   }
   window.setTimeout = function setTimeout(fn, delay, ...args) { return addTimer(fn, delay, args, false); };
   window.setInterval = function setInterval(fn, delay, ...args) { return addTimer(fn, delay, args, true); };
-  window.clearTimeout = window.clearInterval = function clearTimer(id) { timers.delete(id); };
-  window.requestAnimationFrame = function requestAnimationFrame(fn) { const id = nextId++; rafQueue.set(id, fn); return id; };
-  window.cancelAnimationFrame = function cancelAnimationFrame(id) { rafQueue.delete(id); };
+  window.clearTimeout = window.clearInterval = function clearTimer(id) {
+    const t = apply(mapGet, timers, [id]);
+    if (t) { t.live = false; apply(mapDelete, timers, [id]); }
+  };
+  window.requestAnimationFrame = function requestAnimationFrame(fn) { const id = nextId++; apply(mapSet, rafQueue, [id, fn]); return id; };
+  window.cancelAnimationFrame = function cancelAnimationFrame(id) { apply(mapDelete, rafQueue, [id]); };
   window.requestIdleCallback = function requestIdleCallback(fn) {
     return addTimer(() => fn({ didTimeout: false, timeRemaining: () => 50 }), 1, [], false);
   };
   window.cancelIdleCallback = window.clearTimeout;
 
   function report(where, e) {
-    errors.push(`${where}: ${e && e.stack ? String(e.stack).split("\n")[0] : String(e)}`);
+    let text;
+    try { text = e && typeof e === "object" && e.stack ? firstLine(str(e.stack, 2000)) : str(e, 2000); } catch (_) { text = "<unprintable error>"; }
+    push(errors, `${where}: ${text}`);
     // surface to the page's error reporting like a real uncaught exception
-    try { console.error(`Uncaught (in ${where})`, e); } catch (_) {}
+    if (++consoleCalls <= MAX_CONSOLE) { try { apply(consoleError, consoleObj, [`Uncaught (in ${where})`, e]); } catch (_) {} }
+    else dropped++;
   }
-  function runTimer(id, t) {
-    if (t.interval !== null) { t.due += t.interval; t.seq = seq++; } else timers.delete(id);
+
+  // ---- floods: console spam and uncaught-error storms ----
+  // Every console call and uncaught error is a DevTools event sent to the judge over the
+  // one pipe it shares with everything else; past MAX_CONSOLE per document they are
+  // counted (takeEvents "dropped") instead of sent, so a page cannot drown the judge.
+  let consoleCalls = 0, uncaught = 0;
+  for (const name of objectKeys(consoleObj)) {
+    const f = consoleObj[name];
+    if (typeof f !== "function") continue;
     try {
-      if (typeof t.fn === "function") t.fn.apply(window, t.args);
-      else (0, eval)(String(t.fn));
+      origDefine(consoleObj, name, { value: function (...args) {
+        if (++consoleCalls <= MAX_CONSOLE) return apply(f, consoleObj, args);
+        dropped++;
+      }, writable: true, configurable: true, enumerable: true });
+    } catch (e) {}
+  }
+  const quiet = (e) => {
+    try { if (apply(eventTarget, e, []) !== window) return; } catch (_) { return; } // an <img> error, not an uncaught one
+    if (++uncaught > MAX_CONSOLE) { dropped++; try { apply(preventDefault, e, []); } catch (_) {} }
+  };
+  try {
+    apply(addListener, window, ["error", quiet, true]);
+    apply(addListener, window, ["unhandledrejection", quiet, true]);
+  } catch (e) {}
+  function runTimer(t) {
+    if (t.interval !== null) { t.due += t.interval; t.seq = seq++; heapPush(t); }
+    else { t.live = false; apply(mapDelete, timers, [t.id]); }
+    try {
+      if (typeof t.fn === "function") apply(t.fn, window, t.args);
+      else globalEval(str(t.fn, 1 << 20));
     } catch (e) { report("timer", e); }
   }
-  function nextDue(limit) {
-    let best = null, bestId = null;
-    for (const [id, t] of timers) {
-      if (t.due <= limit && (best === null || t.due < best.due || (t.due === best.due && t.seq < best.seq))) { best = t; bestId = id; }
+  // a binary min-heap of timers by (due, seq): the next timer in O(log n), so thousands
+  // of intervals cost no more per callback than one; cleared timers are dropped lazily
+  const heap = list();
+  const before = (a, b) => a.due < b.due || (a.due === b.due && a.seq < b.seq);
+  function heapPush(t) {
+    let i = heap.length;
+    heap[i] = t;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!before(heap[i], heap[p])) break;
+      const x = heap[i]; heap[i] = heap[p]; heap[p] = x; i = p;
     }
-    return bestId === null ? null : [bestId, best];
+  }
+  function heapPop() {
+    const top = heap[0], last = heap[heap.length - 1];
+    heap.length -= 1;
+    if (heap.length) {
+      heap[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1, r = l + 1;
+        let m = i;
+        if (l < heap.length && before(heap[l], heap[m])) m = l;
+        if (r < heap.length && before(heap[r], heap[m])) m = r;
+        if (m === i) break;
+        const x = heap[i]; heap[i] = heap[m]; heap[m] = x; i = m;
+      }
+    }
+    return top;
+  }
+  function nextDue(limit) { // the next live timer due at or before `limit`, removed from the heap
+    while (heap.length) {
+      const t = heap[0];
+      if (!t.live) { heapPop(); continue; }
+      if (t.due > limit) return null;
+      return heapPop();
+    }
+    return null;
   }
 
   // ---- animations ----
-  function rate(a) { try { return orig.rateGet.call(a); } catch (e) { return 1; } }
+  function rate(a) { try { return apply(orig.rateGet, a, []); } catch (e) { return 1; } }
+  function playState(a) { try { return apply(orig.stateGet, a, []); } catch (e) { return null; } }
   function state(a, create) {
-    let s = anims.get(a);
+    let s = apply(wmGet, anims, [a]);
     if (!s && create) {
-      let paused = false;
-      try { paused = a.playState === "paused"; } catch (e) {}
-      const ct = orig.ctGet.call(a);
+      const paused = playState(a) === "paused";
+      const ct = apply(orig.ctGet, a, []);
       s = { base: paused && ct !== null ? ct : 0, anchor: now, paused };
-      anims.set(a, s);
-      firstSeen.push(now);
-      try { orig.pause.call(a); } catch (e) {}
+      apply(wmSet, anims, [a, s]);
+      push(firstSeen, now, 1e6);
+      try { apply(orig.pause, a, []); } catch (e) {}
     }
     return s;
   }
@@ -141,64 +275,96 @@
   function rebase(a) { // after a page call changed the animation: keep its current position
     const s = state(a, true);
     let ct = null;
-    try { ct = orig.ctGet.call(a); } catch (e) {}
+    try { ct = apply(orig.ctGet, a, []); } catch (e) {}
     s.base = ct === null ? 0 : ct; s.anchor = now;
-    try { if (a.playState !== "paused") { s.paused = false; orig.pause.call(a); } } catch (e) {}
+    try { if (playState(a) !== "paused") { s.paused = false; apply(orig.pause, a, []); } } catch (e) {}
   }
   if (AnimProto) {
     // bring a running animation to the virtual present before the page looks at or changes it
-    const sync = (a) => { const s = anims.get(a); if (s && !s.paused) { try { orig.ctSet.call(a, position(a, s)); } catch (e) {} } };
+    const sync = (a) => { const s = apply(wmGet, anims, [a]); if (s && !s.paused) { try { apply(orig.ctSet, a, [position(a, s)]); } catch (e) {} } };
+    const ct0 = (a, fallback) => { const v = apply(orig.ctGet, a, []); return v === null || v === undefined ? fallback : v; };
     const wrap = (name, after) => {
       const f = orig[name];
-      origDefine(AnimProto, name, { value: function (...args) { sync(this); const r = f.apply(this, args); after(this); return r; }, configurable: true, writable: true });
+      origDefine(AnimProto, name, { value: function (...args) { sync(this); const r = apply(f, this, args); after(this); return r; }, configurable: true, writable: true });
     };
-    wrap("play", (a) => { const s = state(a, true); s.base = orig.ctGet.call(a) ?? 0; s.anchor = now; s.paused = false; orig.pause.call(a); });
-    wrap("pause", (a) => { const s = state(a, true); s.base = orig.ctGet.call(a) ?? s.base; s.anchor = now; s.paused = true; });
-    wrap("reverse", (a) => { const s = state(a, true); s.base = orig.ctGet.call(a) ?? 0; s.anchor = now; s.paused = false; orig.pause.call(a); });
+    wrap("play", (a) => { const s = state(a, true); s.base = ct0(a, 0); s.anchor = now; s.paused = false; apply(orig.pause, a, []); });
+    wrap("pause", (a) => { const s = state(a, true); s.base = ct0(a, s.base); s.anchor = now; s.paused = true; });
+    wrap("reverse", (a) => { const s = state(a, true); s.base = ct0(a, 0); s.anchor = now; s.paused = false; apply(orig.pause, a, []); });
     wrap("finish", (a) => rebase(a));
-    wrap("cancel", (a) => anims.delete(a));
+    wrap("cancel", (a) => apply(wmDelete, anims, [a]));
     origDefine(AnimProto, "currentTime", {
-      get: function () { sync(this); return orig.ctGet.call(this); },
-      set: function (v) { orig.ctSet.call(this, v); const s = state(this, true); s.base = v === null ? 0 : v; s.anchor = now; },
+      get: function () { sync(this); return apply(orig.ctGet, this, []); },
+      set: function (v) { apply(orig.ctSet, this, [v]); const s = state(this, true); s.base = v === null ? 0 : v; s.anchor = now; },
       configurable: true,
     });
     origDefine(Element.prototype, "animate", { value: function animate(...args) {
-      const a = elAnimate.apply(this, args); state(a, true); return a;
+      const a = apply(elAnimate, this, args); state(a, true); return a;
     }, configurable: true, writable: true });
   }
   function seekAll() {
-    let list = [];
-    try { list = docGetAnimations.call(document); } catch (e) {}
-    for (const a of list) {
-      const s = state(a, true);
-      try { orig.ctSet.call(a, position(a, s)); } catch (e) {}
+    let anims_ = null;
+    try { anims_ = apply(docGetAnimations, document, []); } catch (e) {}
+    if (anims_) {
+      for (let i = 0; i < anims_.length; i++) {
+        const a = anims_[i];
+        const s = state(a, true);
+        try { apply(orig.ctSet, a, [position(a, s)]); } catch (e) {}
+      }
     }
     if (svgSet) {
-      let svgList = [];
-      try { svgList = qsa.call(document, "svg"); } catch (e) {}
-      for (const svg of svgList) {
-        if (svg.ownerSVGElement) continue; // only outermost <svg> own a timeline
-        if (!svgs.has(svg)) svgs.set(svg, now);
-        try { svgPause.call(svg); svgSet.call(svg, (now - svgs.get(svg)) / 1000); } catch (e) {}
+      let coll = null, n = 0;
+      try { coll = apply(getByTag, document, ["svg"]); n = apply(collLength, coll, []); } catch (e) {}
+      for (let i = 0; i < n; i++) {
+        let svg = null;
+        try { svg = apply(collItem, coll, [i]); } catch (e) {}
+        if (!svg) continue;
+        try { if (apply(svgOwner, svg, [])) continue; } catch (e) { continue; } // only outermost <svg> own a timeline
+        if (!apply(wmHas, svgs, [svg])) apply(wmSet, svgs, [svg, now]);
+        try { apply(svgPause, svg, []); apply(svgSet, svg, [(now - apply(wmGet, svgs, [svg])) / 1000]); } catch (e) {}
       }
     }
   }
 
+  // ---- dialogs and popups: answered here, reported to the judge ----
+  function note(kind, text) { push(events, [kind, text]); }
+  try {
+    origDefine(window, "alert", { value: function alert(msg) { note("dialogs", `alert: ${arguments.length ? str(msg, 200) : ""}`); }, writable: true, configurable: true, enumerable: true });
+    origDefine(window, "confirm", { value: function confirm(msg) { note("dialogs", `confirm: ${arguments.length ? str(msg, 200) : ""}`); return false; }, writable: true, configurable: true, enumerable: true });
+    origDefine(window, "prompt", { value: function prompt(msg) { note("dialogs", `prompt: ${arguments.length ? str(msg, 200) : ""}`); return null; }, writable: true, configurable: true, enumerable: true });
+    origDefine(window, "print", { value: function print() { note("dialogs", "print: "); }, writable: true, configurable: true, enumerable: true });
+  } catch (e) {}
+  if (typeof winOpen === "function") {
+    try {
+      // without a user gesture Chromium's popup blocker refuses anyway: refuse here, cheaply
+      origDefine(window, "open", { value: function open(...args) {
+        const w = hasGesture() ? apply(winOpen, window, args) : null;
+        if (!w) note("popups", `blocked: ${args.length && args[0] !== undefined && args[0] !== "" ? str(args[0], 300) : "about:blank"}`);
+        return w;
+      }, writable: true, configurable: true, enumerable: true });
+    } catch (e) {}
+  }
+
   // ---- the judge's controls ----
+  function runOne(fn) { try { fn(now); } catch (e) { report("requestAnimationFrame", e); } }
   function runFrame() {
-    const q = rafQueue; rafQueue = new Map();
-    for (const fn of q.values()) { try { fn(now); } catch (e) { report("requestAnimationFrame", e); } }
+    const q = rafQueue; rafQueue = new MapCtor();
+    apply(mapForEach, q, [runOne]);
   }
   function advanceTo(target) {
+    target = +target;
     if (!(target >= now)) target = now;
     seekAll();
     let n = 0;
     for (;;) {
-      const next = nextDue(target);
-      if (!next) break;
-      if (++n > MAX_CALLBACKS_PER_ADVANCE) { errors.push(`timer storm: more than ${MAX_CALLBACKS_PER_ADVANCE} timer callbacks in one step`); break; }
-      now = Math.max(now, next[1].due);
-      runTimer(next[0], next[1]);
+      const t = nextDue(target);
+      if (!t) break;
+      if (++n > MAX_CALLBACKS_PER_ADVANCE) {
+        heapPush(t); // not run: it stays due
+        push(errors, `timer storm: more than ${MAX_CALLBACKS_PER_ADVANCE} timer callbacks in one step`);
+        break;
+      }
+      if (t.due > now) now = t.due;
+      runTimer(t);
       seekAll();
     }
     now = target;
@@ -206,17 +372,51 @@
     seekAll();
     return now;
   }
-  const api = Object.freeze({
-    version: 1,
+  // a promise the judge awaits: its own `constructor` is undefined, so the engine's
+  // then() (used by the DevTools protocol to await it) never looks up a page-defined
+  // Promise.prototype.constructor / Symbol.species
+  function promise(executor) {
+    const p = new P(executor);
+    origDefine(p, "constructor", { value: undefined });
+    return p;
+  }
+  function frames(n) {
+    return promise((res) => { const k = (i) => (i <= 0 ? res(true) : realRaf(() => k(i - 1))); k(n || 1); });
+  }
+  // resolves once web fonts have loaded (polls document.fonts.status each real frame,
+  // at most `maxFrames` frames; never calls a page-reachable then())
+  function fontsReady(maxFrames) {
+    return promise((res) => {
+      let fonts = null;
+      try { fonts = apply(docFonts, document, []); } catch (e) {}
+      if (!fonts || !fontsStatus) { res(true); return; }
+      const k = (i) => {
+        let st = "loaded";
+        try { st = apply(fontsStatus, fonts, []); } catch (e) {}
+        if (st === "loaded" || i <= 0) res(st === "loaded"); else realRaf(() => k(i - 1));
+      };
+      k(maxFrames || 600);
+    });
+  }
+  function takeEvents() {
+    const out = take(events);
+    if (dropped) { origDefine(out, out.length, { value: ["dropped", `${dropped}`], writable: true, enumerable: true, configurable: true }); dropped = 0; }
+    return out;
+  }
+  const api = freeze({
+    version: 2,
     advanceTo,
     advance: (ms) => advanceTo(now + ms),
     now: () => now,
-    pending: () => ({ timers: timers.size, frames: rafQueue.size }),
-    takeErrors: () => errors.splice(0, errors.length),
-    firstSeen: () => firstSeen.slice(),
+    pending: () => ({ timers: apply(mapSize, timers, []), frames: apply(mapSize, rafQueue, []) }),
+    takeErrors: () => take(errors),
+    takeEvents,
+    firstSeen: () => apply(arraySlice, firstSeen, [0]),
     realElapsed: () => realPerfNow(),
     // resolves once the browser has produced n real frames (the compositor caught up)
-    frames: (n) => new Promise((res) => { const k = (i) => (i <= 0 ? res(true) : realRaf(() => k(i - 1))); k(n || 1); }),
+    frames,
+    fontsReady,
+    readyState: () => apply(docReadyState, document, []),
   });
   origDefine(window, "__webjudge", { value: api, writable: false, configurable: false, enumerable: false });
 })();

@@ -1,0 +1,382 @@
+"""`evaluate`: generate a page per task with a model, score it, and record it in a run directory.
+
+    opts = EvalOptions(model="reference", score=ScoreConfig(), workers=2)
+    result = asyncio.run(evaluate(load_tasks(["tasks/"]), RunDir("runs/reference"), opts))
+
+Per task: **page** (the saved `pages/<id>/index.html` if there is one, else `generate`,
+and the page is saved before it is scored), then **score** (`judge.score.score_page`
+with the task's artifacts folder), then **one row** appended to `results.jsonl`.
+
+Resume: a task is skipped when its latest row has no `judge_error`, the same `score_key`
+(scorer version + resolved backends + scoring options) and the `page_sha256` of the saved
+page (`None` for a failed generation, whose record is kept and never regenerated).
+Failures are kept apart:
+- generation failure of the model (`error_kind` "model": refusal, no HTML, missing replay
+  page) -> scored like an empty page (exec false, zeros), `error` set, listed;
+- provider/input failure of the generation, and any judge failure (`JudgeError`, a
+  crash of the scorer, a timeout) -> a row with `judge_error` and no scores, retried
+  `judge_retries` times within the run and again by the next run;
+- `BudgetExceeded` stops new generations (already generated pages are still scored);
+  `AuthError` aborts the run.
+
+Concurrency: `workers` = N pages in the shared `Browser` at once (a context each: an
+animation render, or a whole interactive judgment). With N > 1 the animation metrics run
+in a pool of N processes (`judge.score.metrics_pool`) and up to N more tasks may be there
+while the next pages render (two stages, 2N tasks in flight); N = 1 is strictly one task
+at a time. Generation runs ahead with `gen_workers` calls at once.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import hashlib
+import os
+import sys
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+from agents.cache import ResponseCache
+from agents.generator import GenerateOptions, generate
+from agents.providers import BudgetExceeded, CostMeter, GenerationConfig, get_model
+from judge.browser.runtime import Browser
+from judge.runs import RunDir, RunError, check_resumable, digest, now_iso, task_list_sha256, versions
+from judge.score import SCORER_VERSION, JudgeError, ScoreConfig, animation_backend_names, metrics_pool, score_page
+from judge.tasks import Task
+
+Scorer = Callable[..., Awaitable[dict]]
+HEADLINE = {"animation": ("exec", "appearance", "temporal", "static"),
+            "interactive": ("ifs", "ifs_steps", "vfs", "final")}
+
+
+@dataclass
+class EvalOptions:
+    """Everything that decides what `evaluate` does (the CLI fills it from its flags)."""
+
+    model: str
+    score: ScoreConfig = field(default_factory=ScoreConfig)
+    generation: GenerationConfig = field(default_factory=GenerationConfig)
+    gen_options: GenerateOptions = field(default_factory=GenerateOptions)
+    base_url: str | None = None
+    model_kwargs: dict = field(default_factory=dict)  # to get_model: api_key, http_client, max_attempts, ...
+    max_cost: float | None = None
+    workers: int = 1
+    gen_workers: int | None = None      # default: max(4, workers)
+    limit: int | None = None
+    judge_retries: int = 1              # extra attempts after a JudgeError, within one run
+    task_timeout_s: float = 900.0       # a task's scoring beyond this is a judge error
+    rescore: bool = False               # accept a changed scoring setup: re-score the saved pages
+    command: list[str] | None = None
+
+    def identity(self) -> dict:
+        """What the saved pages depend on: a run directory holds one identity."""
+        return {"model": self.model, "generation": self.generation.key_dict(),
+                "inputs": dataclasses.asdict(self.gen_options)}
+
+
+@dataclass
+class EvalResult:
+    run: RunDir
+    task_ids: list[str]
+    judged: list[str] = field(default_factory=list)      # tasks scored (or failed) in this session
+    skipped: list[str] = field(default_factory=list)     # already finished before this session
+    not_run: list[str] = field(default_factory=list)     # no page: budget used up
+    session: str = ""
+    elapsed_s: float = 0.0
+    cost: dict = field(default_factory=dict)
+    repaired_bytes: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+class Progress:
+    """Progress on stderr: a redrawn bar with ETA on a TTY, else one plain line per task."""
+
+    def __init__(self, total: int, stream=None, tty: bool | None = None, width: int = 28):
+        self.total, self.done, self.judge_errors, self.width = total, 0, 0, width
+        self.stream = stream if stream is not None else sys.stderr
+        self.tty = self.stream.isatty() if tty is None else tty
+        self.t0 = time.monotonic()
+
+    @staticmethod
+    def _clock(s: float) -> str:
+        s = int(round(s))
+        return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+    def eta(self) -> str:
+        if not self.done:
+            return "?"
+        return self._clock((time.monotonic() - self.t0) / self.done * (self.total - self.done))
+
+    def update(self, row: dict) -> None:
+        self.done += 1
+        self.judge_errors += bool(row.get("judge_error"))
+        if self.tty:
+            fill = int(self.width * self.done / max(1, self.total))
+            extra = f"  {self.judge_errors} judge error(s)" if self.judge_errors else ""
+            self.stream.write(f"\r[{'#' * fill}{'.' * (self.width - fill)}] {self.done}/{self.total}  "
+                              f"elapsed {self._clock(time.monotonic() - self.t0)}  ETA {self.eta()}{extra}   ")
+            if self.done == self.total:
+                self.stream.write("\n")
+        else:
+            self.stream.write(f"[{self.done}/{self.total}] {row['task_id']}: {describe(row)}  "
+                              f"({row.get('wall_s', 0):.1f} s, ETA {self.eta()})\n")
+        self.stream.flush()
+
+
+def describe(row: dict) -> str:
+    """One short line for a result row."""
+    if row.get("judge_error"):
+        return f"judge error: {row['judge_error'][:160]}"
+    parts = [f"{k}={_fmt(row.get(k))}" for k in HEADLINE.get(row.get("family"), ()) if k in row]
+    if row.get("error"):
+        parts.append(f"error: {str(row['error'])[:120]}")
+    return " ".join(parts)
+
+
+def _fmt(v: Any) -> str:
+    return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+
+def _sha(data: bytes | None) -> str | None:
+    return hashlib.sha256(data).hexdigest() if data else None
+
+
+def is_finished(row: dict | None, score_key: str, page_sha256: str | None) -> bool:
+    """A row that needs no more work under this scoring setup and this page."""
+    return bool(row) and not row.get("judge_error") and row.get("score_key") == score_key \
+        and row.get("page_sha256") == page_sha256
+
+
+class _Evaluation:
+    """One session of `evaluate` (state shared by the task coroutines)."""
+
+    def __init__(self, model: Any, run: RunDir, opts: EvalOptions, browser: Browser, scorer: Scorer,
+                 progress: Progress | None, cache: ResponseCache | None, score_key: str, result: EvalResult):
+        self.model, self.run, self.opts, self.browser, self.scorer = model, run, opts, browser, scorer
+        self.progress, self.score_key, self.result = progress, score_key, result
+        self.cache = cache if cache is not None else ResponseCache()
+        self.meter = CostMeter(opts.max_cost)
+        self.budget_exhausted = False
+        self.gen_sem = asyncio.Semaphore(opts.gen_workers or max(4, opts.workers))
+        # N workers: N pages in the browser at once (an animation render or a whole interactive
+        # judgment); with a metrics pool, N more tasks may be in the pool meanwhile.
+        n = max(1, opts.workers)
+        self.browser_slots = opts.score.extra.get("render_slots") or asyncio.Semaphore(n)
+        self.task_slots = asyncio.Semaphore(2 * n if opts.score.extra.get("metrics_pool") is not None else n)
+
+    async def page(self, task: Task) -> tuple[bytes | None, dict | None]:
+        """(page, generation record); (None, None) when no page could be asked for (budget)."""
+        html = self.run.load_page(task.id)
+        record = self.run.load_generation(task.id)
+        if html is not None:
+            return html, record or {}
+        if record and record.get("error_kind") == "model":
+            return None, record  # a failed generation is final: never regenerated
+        async with self.gen_sem:
+            if self.budget_exhausted:
+                return None, None
+            try:
+                gen = await generate(task, self.model, self.opts.generation, self.cache, self.meter,
+                                     options=self.opts.gen_options)
+            except BudgetExceeded as e:
+                self.budget_exhausted = True
+                self.result.notes.append(str(e))
+                return None, None
+        record = gen.model_dump(exclude={"html"})
+        record["generated"] = now_iso()
+        if gen.html is not None:
+            record["page_sha256"] = self.run.save_page(task.id, gen.html)
+        self.run.save_generation(task.id, record)
+        return (gen.html.encode("utf-8") if gen.html is not None else None), record
+
+    async def score(self, task: Task, html: bytes | None) -> tuple[dict | None, str | None, int]:
+        """(score row, judge error, attempts)."""
+        artifacts = self.run.artifacts_dir(task.id)
+        error, attempts = None, 0
+        animation = task.family == "animation"
+        for attempts in range(1, self.opts.judge_retries + 2):
+            try:
+                async with contextlib.nullcontext() if animation else self.browser_slots:
+                    row = await asyncio.wait_for(
+                        self.scorer(task, html, browser=self.browser, config=self.opts.score, artifacts=artifacts),
+                        self.opts.task_timeout_s)
+                return row, None, attempts
+            except JudgeError as e:
+                error = str(e) or "JudgeError"
+                self._renew_pool()
+            except asyncio.TimeoutError:
+                error = f"scoring took longer than {self.opts.task_timeout_s:g} s"
+            except Exception as e:  # a scorer bug is the judge's failure, never the page's
+                error = f"{type(e).__name__}: {e}"
+                artifacts.mkdir(parents=True, exist_ok=True)
+                (artifacts / "judge_error.txt").write_text(traceback.format_exc())
+                break
+        return None, error, attempts
+
+    def _renew_pool(self) -> None:
+        pool = self.opts.score.extra.get("metrics_pool")
+        if pool is not None and getattr(pool, "_broken", False):
+            pool.shutdown(wait=False, cancel_futures=True)
+            self.opts.score.extra["metrics_pool"] = metrics_pool(self.opts.workers)
+
+    async def one(self, task: Task) -> None:
+        t0 = time.monotonic()
+        html, record = await self.page(task)
+        if html is None and record is None:
+            self.result.not_run.append(task.id)
+            return
+        sha = _sha(html)
+        gen_error = record.get("error") if html is None else None
+        kind = record.get("error_kind") if html is None else None
+        base = {"task_id": task.id, "family": task.family, "model": self.opts.model, "page_sha256": sha,
+                "scorer_version": SCORER_VERSION, "score_key": self.score_key, "session": self.result.session}
+        if html is None and kind != "model":  # provider/input failure: nobody's score, retried next run
+            row = {**base, **{k: None for k in HEADLINE.get(task.family, ())}, "error": None,
+                   "judge_error": f"generation failed ({kind}): {gen_error}", "attempts": 0}
+        else:
+            async with self.task_slots:
+                scored, judge_error, attempts = await self.score(task, html)
+            if scored is None:
+                row = {**base, **{k: None for k in HEADLINE.get(task.family, ())}, "error": gen_error,
+                       "judge_error": judge_error, "attempts": attempts}
+            else:
+                page_fault = scored.get("error") or (scored.get("render") or {}).get("fatal")
+                row = {**scored, **base, "error": gen_error or (page_fault if html else None),
+                       "error_kind": "generation" if gen_error else ("page" if page_fault else None),
+                       "judge_error": None, "attempts": attempts}
+        row["generation"] = {k: (record or {}).get(k) for k in ("cost_usd", "input_tokens", "output_tokens",
+                                                                "cached", "latency_s", "prompt_sha256")}
+        row["wall_s"] = round(time.monotonic() - t0, 3)
+        row["finished"] = now_iso()
+        self.run.append(row)
+        self.result.judged.append(task.id)
+        if self.progress:
+            self.progress.update(row)
+
+
+def scoring_identity(config: ScoreConfig, backends: dict) -> dict:
+    """What a score depends on besides the page: the scorer version, the *resolved*
+    backends (so `auto` picking DreamSim later is a change) and the scoring options."""
+    return {"scorer_version": SCORER_VERSION, "embedder": backends.get("embedder"),
+            "tracker": backends.get("tracker"), "time_base": config.time_base, "scale": config.scale,
+            "judge_model": config.judge_model}
+
+
+async def resolve_backends(config: ScoreConfig, families: set[str], pool=None) -> dict:
+    """Backend names for this run (computed in the pool when there is one: it warms it up)."""
+    names: dict = {"judge_model": config.judge_model}
+    if "animation" in families:
+        plain = dataclasses.replace(config, extra={})
+        if pool is not None:
+            names.update(await asyncio.get_running_loop().run_in_executor(pool, animation_backend_names, plain))
+        else:
+            names.update(await asyncio.to_thread(animation_backend_names, plain))
+    return names
+
+
+async def evaluate(tasks: list[Task], run: RunDir, opts: EvalOptions, *, browser: Browser | None = None,
+                   scorer: Scorer = score_page, progress: Progress | bool | None = True,
+                   cache: ResponseCache | None = None) -> EvalResult:
+    """Run (or resume) the evaluation of `tasks` into `run`. Raises `RunError` when the run
+    directory belongs to another model/setup or is in use; `AuthError`/`UnknownModel` from
+    the model. `progress=True` reports on stderr; pass a `Progress` or None/False."""
+    if opts.limit is not None:
+        tasks = tasks[:opts.limit]
+    result = EvalResult(run=run, task_ids=[t.id for t in tasks], session=uuid.uuid4().hex[:12])
+    model = get_model(opts.model, base_url=opts.base_url, **opts.model_kwargs)  # unknown: fails before any write
+    families = {t.family for t in tasks}
+    t0 = time.monotonic()
+    with run.lock():
+        pool = metrics_pool(opts.workers) if opts.workers > 1 and "animation" in families else None
+        if pool is not None:
+            opts.score.extra["metrics_pool"] = pool
+        opts.score.extra["render_slots"] = asyncio.Semaphore(max(1, opts.workers))
+        own_browser = browser is None
+        try:
+            backends = await resolve_backends(opts.score, families, pool)
+            scoring = scoring_identity(opts.score, backends)
+            score_key = digest(scoring)
+            old = run.read_meta()
+            if old is not None:
+                problems = check_resumable(old, opts.identity(), scoring, score_key, opts.rescore)
+                if problems:
+                    raise RunError(f"{run.path} cannot be resumed by this command:\n  " + "\n  ".join(problems))
+            result.repaired_bytes = run.repair()
+            if result.repaired_bytes:
+                result.notes.append(f"removed a torn last line ({result.repaired_bytes} bytes) from results.jsonl")
+            latest = run.latest()
+            todo = []
+            for t in tasks:
+                if is_finished(latest.get(t.id), score_key, _sha(run.load_page(t.id))):
+                    result.skipped.append(t.id)
+                else:
+                    todo.append(t)
+            if own_browser and todo:
+                browser = await Browser().start()
+            chromium = getattr(getattr(browser, "_browser", None), "version", None)
+            meta = _run_meta(old, run, opts, tasks, backends, scoring, score_key, result, chromium)
+            run.write_meta(meta)
+            bar = progress if isinstance(progress, Progress) else (Progress(len(todo)) if progress else None)
+            ev = _Evaluation(model, run, opts, browser, scorer, bar, cache, score_key, result)
+            try:
+                await _run_all([ev.one(t) for t in todo])
+            finally:
+                result.cost = ev.meter.summary()
+                result.elapsed_s = round(time.monotonic() - t0, 3)
+                meta["history"][-1].update(finished=now_iso(), judged=len(result.judged), elapsed_s=result.elapsed_s,
+                                           cost=result.cost, not_run=len(result.not_run))
+                run.write_meta(meta)
+        finally:
+            opts.score.extra.pop("render_slots", None)
+            if pool is not None:  # the pool may have been renewed after a worker died
+                current = opts.score.extra.pop("metrics_pool", None)
+                for executor in {pool, current} - {None}:
+                    executor.shutdown(wait=True, cancel_futures=True)
+            if own_browser and browser is not None:
+                await browser.close()
+            if hasattr(model, "aclose"):
+                await model.aclose()
+    return result
+
+
+async def _run_all(coros: list) -> None:
+    """Run the task coroutines; the first unexpected exception cancels the others and is raised."""
+    pending = {asyncio.ensure_future(c) for c in coros}
+    try:
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_EXCEPTION)
+            errors = [f.exception() for f in done if f.exception() is not None]  # retrieves them all
+            if errors:
+                raise errors[0]
+    finally:
+        for f in pending:
+            f.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+
+
+def _run_meta(old: dict | None, run: RunDir, opts: EvalOptions, tasks: list[Task], backends: dict, scoring: dict,
+              score_key: str, result: EvalResult, chromium: str | None) -> dict:
+    score_cfg = {k: (str(v) if isinstance(v, Path) else v)
+                 for k, v in dataclasses.asdict(dataclasses.replace(opts.score, extra={})).items() if k != "extra"}
+    command = opts.command if opts.command is not None else sys.argv
+    session = {"session": result.session, "started": now_iso(), "command": command, "score_key": score_key,
+               "pid": os.getpid()}
+    return {
+        "name": run.path.name, "model": opts.model, "judge_model": opts.score.judge_model, "command": command,
+        "config": {"score": score_cfg, "generation": opts.generation.key_dict(),
+                   "inputs": dataclasses.asdict(opts.gen_options), "base_url": opts.base_url,
+                   "max_cost": opts.max_cost, "workers": opts.workers, "gen_workers": opts.gen_workers,
+                   "limit": opts.limit, "judge_retries": opts.judge_retries, "task_timeout_s": opts.task_timeout_s,
+                   "trace": bool(opts.score.extra.get("trace"))},
+        "versions": versions(chromium or ((old or {}).get("versions") or {}).get("chromium")), "backends": backends, "scoring": scoring, "score_key": score_key,
+        "identity": opts.identity(), "tasks": [t.id for t in tasks],
+        "task_list_sha256": task_list_sha256(t.id for t in tasks),
+        "task_roots": {t.id: str(t.root.resolve()) for t in tasks},
+        "created": (old or {}).get("created") or now_iso(), "updated": now_iso(),
+        "history": [*(old or {}).get("history", []), session],
+    }

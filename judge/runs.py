@@ -1,0 +1,378 @@
+"""The run directory: one self-describing, append-only, resumable record of an evaluation.
+
+    runs/<name>/
+      run.json          who/what/how: model, judge model, command, configs, versions, backends,
+                        task list (+ sha256), the scoring identity `score_key`, a history of sessions
+      results.jsonl     one JSON row per judged task, appended (never rewritten in place)
+      summary.json      headline numbers of the latest session (`judge.report.summarize`)
+      report.html       written by `judge report` / at the end of `judge evaluate`
+      pages/<task_id>/index.html        the generated page, saved before it is scored
+      pages/<task_id>/generation.json   the generation record (tokens, cost, cache, error)
+      artifacts/<task_id>/...           filmstrip.png, steps.jsonl, step_<k>_*.png, trace.zip
+
+Appends are atomic at the row level: one `write()` of one complete line under an
+exclusive `flock`, then `fsync`. A process killed mid-write can leave at most a torn last
+line; readers ignore it (`read_results`) and the next writer removes it (`repair`). Readers
+take the **last row per task** (`latest`): a row with a `judge_error` is superseded by a
+later successful one, and a re-score under a new configuration by its new rows. The file
+is only ever rewritten by `compact`, atomically (temporary file + rename).
+
+A run directory belongs to one model and one generation setup (`identity`) and one
+scoring setup (`score_key`); `check_resumable` says what differs when a command does not
+match the directory it points at.
+
+`summarize(latest, task_ids)` turns the last rows into summary.json's headline numbers
+(per family and overall; `task_score` is the per-task number runs are ranked by).
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import platform
+import re
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+RESULTS = "results.jsonl"
+RUN_JSON = "run.json"
+SUMMARY = "summary.json"
+LOCK = ".lock"
+
+
+class RunError(Exception):
+    """A run directory that cannot be used as asked (other model, other scoring, in use)."""
+
+
+def slug(model: str) -> str:
+    """A folder-friendly name for a model string: `openai/gpt-4o` -> `openai-gpt-4o`,
+    `replay:/data/pages` -> `replay-pages`."""
+    if model.startswith("replay:"):
+        model = "replay-" + (Path(model[len("replay:"):]).name or "pages")
+    s = re.sub(r"[^A-Za-z0-9._-]+", "-", model).strip("-.")
+    return s or "run"
+
+
+def now_iso() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def digest(obj: Any, n: int = 16) -> str:
+    """Short sha256 of a canonical JSON document."""
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:n]
+
+
+def atomic_write(path: Path, data: bytes | str) -> None:
+    """Write `path` through a temporary file in the same folder and `os.replace`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# ---- results.jsonl ----------------------------------------------------------------------
+_APPEND_LOCK = threading.Lock()
+
+
+def append_row(path: Path, row: dict) -> None:
+    """Append one row: a single `write()` of one line under `flock`, then `fsync`."""
+    line = (json.dumps(row, ensure_ascii=False, default=str, allow_nan=False) + "\n").encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _APPEND_LOCK:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            view = memoryview(line)
+            while view:  # a regular file takes the whole line at once; loop for safety
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)  # closing releases the flock
+
+
+def read_results(path: Path) -> tuple[list[dict], int]:
+    """(valid rows in file order, number of unreadable lines skipped). A torn last line
+    (no trailing newline: the writer was killed mid-write) is skipped silently."""
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        return [], 0
+    lines = data.split(b"\n")
+    lines.pop()  # after the last newline: b"" or a torn line
+    rows, bad = [], 0
+    for line in lines:
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            bad += 1
+            continue
+        if isinstance(row, dict) and row.get("task_id"):
+            rows.append(row)
+        else:
+            bad += 1
+    return rows, bad
+
+
+def repair(path: Path) -> int:
+    """Drop a torn last line left by a killed writer; returns the bytes removed."""
+    if not path.exists():
+        return 0
+    with open(path, "rb+") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        size = f.seek(0, os.SEEK_END)
+        if size == 0:
+            return 0
+        f.seek(size - 1)
+        if f.read(1) == b"\n":
+            return 0
+        block, pos = 1 << 16, size
+        while pos > 0:  # find the last newline
+            start = max(0, pos - block)
+            f.seek(start)
+            chunk = f.read(pos - start)
+            i = chunk.rfind(b"\n")
+            if i >= 0:
+                keep = start + i + 1
+                break
+            pos = start
+        else:
+            keep = 0
+        f.truncate(keep)
+        f.flush()
+        os.fsync(f.fileno())
+        return size - keep
+
+
+def latest(rows: Iterable[dict]) -> dict[str, dict]:
+    """The last row per task id (later rows supersede earlier ones)."""
+    out: dict[str, dict] = {}
+    for row in rows:
+        out.pop(row["task_id"], None)  # keep insertion order = order of the latest rows
+        out[row["task_id"]] = row
+    return out
+
+
+def compact(path: Path) -> tuple[int, int]:
+    """Rewrite `path` with only the last row per task (atomic: temp file + rename).
+    Returns (rows before, rows after)."""
+    rows, _ = read_results(path)
+    keep = list(latest(rows).values())
+    atomic_write(path, "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in keep))
+    return len(rows), len(keep)
+
+
+# ---- the run directory --------------------------------------------------------------------
+class RunDir:
+    """Paths and stores of one run directory."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self.results_path = self.path / RESULTS
+        self.meta_path = self.path / RUN_JSON
+        self.summary_path = self.path / SUMMARY
+        self.report_path = self.path / "report.html"
+
+    def __repr__(self) -> str:
+        return f"RunDir({str(self.path)!r})"
+
+    # pages and artifacts
+    def page_path(self, task_id: str) -> Path:
+        return self.path / "pages" / task_id / "index.html"
+
+    def generation_path(self, task_id: str) -> Path:
+        return self.path / "pages" / task_id / "generation.json"
+
+    def artifacts_dir(self, task_id: str) -> Path:
+        return self.path / "artifacts" / task_id
+
+    def save_page(self, task_id: str, html: str | bytes) -> str:
+        """Save a generated page (atomically); returns its sha256."""
+        data = html.encode("utf-8") if isinstance(html, str) else html
+        atomic_write(self.page_path(task_id), data)
+        return hashlib.sha256(data).hexdigest()
+
+    def load_page(self, task_id: str) -> bytes | None:
+        try:
+            return self.page_path(task_id).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def save_generation(self, task_id: str, record: dict) -> None:
+        atomic_write(self.generation_path(task_id), json.dumps(record, indent=2, default=str) + "\n")
+
+    def load_generation(self, task_id: str) -> dict | None:
+        try:
+            return json.loads(self.generation_path(task_id).read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+
+    # results
+    def append(self, row: dict) -> None:
+        append_row(self.results_path, row)
+
+    def rows(self) -> list[dict]:
+        return read_results(self.results_path)[0]
+
+    def latest(self) -> dict[str, dict]:
+        return latest(self.rows())
+
+    def repair(self) -> int:
+        return repair(self.results_path)
+
+    def compact(self) -> tuple[int, int]:
+        return compact(self.results_path)
+
+    # metadata
+    def read_meta(self) -> dict | None:
+        try:
+            return json.loads(self.meta_path.read_text())
+        except FileNotFoundError:
+            return None
+        except json.JSONDecodeError as e:
+            raise RunError(f"{self.meta_path}: not valid JSON ({e.msg}); move the folder away or fix it") from None
+
+    def write_meta(self, meta: dict) -> None:
+        atomic_write(self.meta_path, json.dumps(meta, indent=2, default=str) + "\n")
+
+    def write_summary(self, summary: dict) -> None:
+        atomic_write(self.summary_path, json.dumps(summary, indent=2, default=str) + "\n")
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Exclusive use of the run directory by this process (released when it dies)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                other = os.pread(fd, 64, 0).decode(errors="replace").strip() or "?"
+                raise RunError(f"{self.path}: in use by another judge evaluate (pid {other}); "
+                               "wait for it or use another --out") from None
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
+            yield
+        finally:
+            os.close(fd)
+
+
+def check_resumable(old: dict, identity: dict, scoring: dict, score_key: str, rescore: bool) -> list[str]:
+    """Why a run directory created with `old` (its run.json) cannot continue with this
+    command: a list of lines (empty when it can). Model and generation setup must match
+    (the saved pages came from them); the scoring setup must match unless `rescore`."""
+    problems = []
+    old_id = old.get("identity") or {}
+    for key in sorted(set(old_id) | set(identity)):
+        if old_id.get(key) != identity.get(key):
+            problems.append(f"{key}: run has {json.dumps(old_id.get(key), default=str)}, "
+                            f"command has {json.dumps(identity.get(key), default=str)}")
+    if problems:
+        problems.append("its pages came from another model or generation setup: use another --out "
+                        "(or move the folder away)")
+        return problems
+    if old.get("score_key") != score_key and not rescore:
+        was, now = old.get("scoring") or {}, scoring
+        diff = [f"{k}: {was.get(k)} -> {now.get(k)}" for k in sorted(set(was) | set(now)) if was.get(k) != now.get(k)]
+        problems.append("the scoring setup differs (" + ("; ".join(diff) or "scorer changed") + "): "
+                        "add --rescore to re-score the saved pages under the new setup, or use another --out")
+    return problems
+
+
+def task_list_sha256(task_ids: Iterable[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(task_ids)).encode()).hexdigest()
+
+
+def _dist_version(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def versions(chromium: str | None = None) -> dict:
+    """Versions of everything that can change a score (no heavy imports)."""
+    out = {"webjudge": _dist_version("webjudge"), "python": platform.python_version(),
+           "playwright": _dist_version("playwright"), "chromium": chromium,
+           "numpy": _dist_version("numpy"), "opencv": _dist_version("opencv-python-headless")}
+    for name in ("torch", "torchvision", "dreamsim"):
+        v = _dist_version(name)
+        if v:
+            out[name] = v
+    return out
+
+
+# ---- summaries (summary.json) ------------------------------------------------------------
+COLUMNS = [  # (field, header, kind) kind: pct = share of true as %, num = mean
+    ("exec", "Exec %", "pct"), ("appearance", "Appear.", "num"), ("temporal", "Temporal", "num"),
+    ("static", "Static %", "pct"), ("ifs", "IFS", "num"), ("ifs_steps", "IFS-steps", "num"),
+    ("vfs", "VFS", "num"), ("final", "Final", "num")]  # Static %: lower is better
+
+
+def task_score(row: dict) -> float | None:
+    """The per-task number runs are ranked by: mean(appearance, temporal) for an animation
+    task (appearance alone when temporal is undefined), Final for an interactive one;
+    None for a judge-error row."""
+    if row.get("judge_error"):
+        return None
+    if row.get("family") == "animation":
+        vals = [row.get(k) for k in ("appearance", "temporal") if isinstance(row.get(k), (int, float))]
+        return sum(vals) / len(vals) if vals else None
+    v = row.get("final")
+    return float(v) if isinstance(v, (int, float)) else None
+
+
+def _metrics(rows: list[dict]) -> dict:
+    out: dict[str, Any] = {}
+    for fld, _, kind in COLUMNS:
+        vals = [r[fld] for r in rows if isinstance(r.get(fld), (bool, int, float))]
+        if vals:
+            mean = sum(float(v) for v in vals) / len(vals)
+            out[fld] = round(100 * mean, 2) if kind == "pct" else round(mean, 4)
+        else:
+            out[fld] = None
+        out[f"n_{fld}"] = len(vals)
+    scores = [s for s in map(task_score, rows) if s is not None]
+    out["score"] = round(sum(scores) / len(scores), 4) if scores else None
+    return out
+
+
+def summarize(latest: dict[str, dict], task_ids: list[str] | None = None) -> dict:
+    """Headline numbers over `task_ids` (default: every task with a row)."""
+    ids = list(task_ids) if task_ids is not None else list(latest)
+    rows = [latest[t] for t in ids if t in latest]
+    missing = [t for t in ids if t not in latest]
+    scored = [r for r in rows if not r.get("judge_error")]
+    out: dict[str, Any] = {"tasks": len(ids), "scored": len(scored), "judge_errors": len(rows) - len(scored),
+                           "missing": len(missing), "families": {}}
+    for fam in sorted({r.get("family") or "?" for r in rows}):
+        frows = [r for r in rows if (r.get("family") or "?") == fam]
+        fscored = [r for r in frows if not r.get("judge_error")]
+        out["families"][fam] = {"tasks": len(frows), "scored": len(fscored),
+                                "judge_errors": len(frows) - len(fscored),
+                                "generation_failures": sum(r.get("error_kind") == "generation" for r in fscored),
+                                "page_errors": sum(r.get("error_kind") == "page" for r in fscored),
+                                **_metrics(fscored)}
+    out["overall"] = _metrics(scored)
+    out["generation_failures"] = [{"task_id": r["task_id"], "error": r.get("error")}
+                                  for r in scored if r.get("error_kind") == "generation"]
+    out["judge_error_list"] = [{"task_id": r["task_id"], "judge_error": r.get("judge_error")}
+                               for r in rows if r.get("judge_error")]
+    out["missing_list"] = missing
+    return out
