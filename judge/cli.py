@@ -115,10 +115,12 @@ def _run_record(args) -> int:
             if args.family == "interactive":
                 try:
                     actions = load_actions_file(args.actions)
-                    return await record_interactive(b, args.page, actions, args.out, task_id=task_id,
+                    spec = await record_interactive(b, args.page, actions, args.out, task_id=task_id,
                                                     viewport=args.size, fps=args.fps, assets_dir=assets, metadata=meta)
                 except RecordError as e:
                     raise UsageError(str(e)) from None
+                await _require_oracle(b, args.out, html)
+                return spec
             n = max(1, int(round(args.duration * args.fps)))
             res = await render_page(b, html, viewport=args.size, fps=args.fps, n_frames=n,
                                     folders=page_folders(args.page.parent, assets),
@@ -136,6 +138,22 @@ def _run_record(args) -> int:
     spec = asyncio.run(go())
     print(f"recorded {spec.family} task {spec.id!r} -> {args.out} ({spec.duration_s:g} s, {len(spec.actions)} actions)")
     return 0
+
+
+async def _require_oracle(browser, task_dir: Path, html: bytes) -> None:
+    """Refuse an interactive task whose own reference page does not pass every action
+    under the offline judge (IFS 1.0): its task.json is withdrawn, the reasons printed."""
+    from judge.score import ScoreConfig, score_page
+    from judge.tasks import load_task
+
+    row = await score_page(load_task(task_dir), html, browser=browser,
+                           config=ScoreConfig(embedder="classic", tracker="opencv"))
+    if row["ifs"] < 1.0:
+        (task_dir / "task.json").replace(task_dir / "task.json.rejected")
+        failed = [f"step {s['index']} ({s['description']!r}): {s.get('error') or s.get('verdict_reason') or s.get('verdict_source')}"
+                  for s in row["steps"] if not s.get("passed")]
+        raise UsageError(f"{task_dir}: the reference page scores ifs={row['ifs']:.3f} under the judge, not 1.0; "
+                         f"task.json withdrawn (kept as task.json.rejected). Failing: {'; '.join(failed[:3])}")
 
 
 # ---- parser --------------------------------------------------------------------------
@@ -183,4 +201,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m judge.cli`: run the imported module's main, so subcommands raising
+    # judge.cli.UsageError are caught (this file also runs as __main__, a different module)
+    from judge.cli import main as _main
+
+    sys.exit(_main())

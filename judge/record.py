@@ -41,7 +41,8 @@ class RenderResult:
         return {"frames": self.n_frames, "fps": self.fps, "wall_s": round(self.wall_s, 3),
                 "fatal": self.fatal, "page_errors": self.log.page_errors, "console_errors": self.log.console_errors,
                 "blocked_requests": self.log.blocked, "dialogs": self.log.dialogs, "popups": self.log.popups,
-                "navigations": self.log.navigations, "video": str(self.video) if self.video else None}
+                "navigations": self.log.navigations, "downloads": self.log.downloads, "crashed": self.log.crashed,
+                "dropped_log_entries": self.log.dropped, "video": str(self.video) if self.video else None}
 
 
 def page_folders(page_dir: Path | None, assets_dir: Path | None) -> dict[str, Path]:

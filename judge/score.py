@@ -91,8 +91,12 @@ def reference_features(task: Task, embedder, tracker, config: ScoreConfig):
     """The reference video's crop/embeddings/tracks, cached on disk by video hash and backends."""
     from metrics.animation import VideoFeatures, prepare_video
 
+    from judge.video import VideoError
+
     cache_dir = Path(config.cache_dir or default_cache_dir())
     spec = task.spec
+    if not task.video_path.is_file():
+        raise VideoError(task.video_path, "file not found")
     key = hashlib.sha256(f"{_sha256_file(task.video_path)}|{spec.fps}|{spec.n_frames}|{embedder.name}|"
                          f"{tracker.name}|v{SCORER_VERSION}".encode()).hexdigest()[:32]
     path = cache_dir / f"{key}.npz"
@@ -311,6 +315,8 @@ def run(args) -> int:
     task = load_task(args.task)
     if not args.page.is_file():
         raise UsageError(f"{args.page}: page not found")
+    if task.family == "animation":
+        check_reference_video(task)
     html = args.page.read_bytes()
 
     async def go():
@@ -329,6 +335,18 @@ def run(args) -> int:
         for note in row.get("backend_notes", []):
             print(f"  note: {note}")
     return 0
+
+
+def check_reference_video(task: Task) -> None:
+    """The reference video opens and has frames, else `TaskError(task.json, "video", why)`:
+    checked before Chromium starts, so a broken task fails fast and names the field."""
+    from judge.tasks import TaskError
+    from judge.video import VideoError, probe
+
+    try:
+        probe(task.video_path)
+    except VideoError as e:
+        raise TaskError(task.root / "task.json", "video", str(e)) from None
 
 
 def format_row(row: dict) -> str:

@@ -162,22 +162,13 @@ def broken_video(task_dir: Path, tmp_path: Path, kind: str) -> Path:
     return t
 
 
-@pytest.mark.parametrize("kind", [
-    pytest.param("missing", marks=pytest.mark.xfail(
-        reason="judge/score.py hashes the video before checking it exists (FileNotFoundError traceback, "
-               "exit 1): needs the judge/score.py diff in the hostile-pages report", raises=FileNotFoundError,
-        strict=False)),
-    "zero-byte", "truncated"])
+@pytest.mark.parametrize("kind", ["missing", "zero-byte", "truncated"])
 def test_cli_bad_video(cli, task_dir, tmp_path, page, kind):
     t = broken_video(task_dir, tmp_path, kind)
     code, err, _ = cli(t, page)
     assert code == 2 and len(err) == 1 and str(t / "video.mp4") in err[0], err
 
 
-@pytest.mark.xfail(reason="judge score does not name the task field of a bad video yet: "
-                          "needs the judge/score.py diff in the hostile-pages report",
-                   raises=(AssertionError, FileNotFoundError),
-                   strict=False)
 @pytest.mark.parametrize("kind", ["missing", "zero-byte", "truncated"])
 def test_cli_bad_video_names_the_task_field(cli, task_dir, tmp_path, page, kind):
     t = broken_video(task_dir, tmp_path, kind)

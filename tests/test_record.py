@@ -132,3 +132,19 @@ def test_corrupt_videos_raise_clear_errors(tmp_path, content):
         path.write_bytes(content)
     with pytest.raises(VideoError, match=str(path)):
         read_frames(path)
+
+
+def test_record_refuses_a_task_whose_reference_page_fails_its_own_assertions(tmp_path, capsys):
+    """The oracle check: an interactive task is only written when its reference page
+    scores IFS 1.0 under the offline judge."""
+    page = tmp_path / "page.html"
+    page.write_text(COUNTER)
+    actions = tmp_path / "actions.json"
+    wrong = dict(ACTIONS[0], assertion='The page shows "Count: 5"')  # the page shows Count: 1
+    actions.write_text(json.dumps([wrong]))
+    out = tmp_path / "t"
+    assert main(["tasks", "record", "--family", "interactive", "--page", str(page), "--actions", str(actions),
+                 "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "ifs=0.000" in err and "Count: 5" in err
+    assert not (out / "task.json").exists() and (out / "task.json.rejected").exists()
