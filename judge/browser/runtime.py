@@ -555,22 +555,56 @@ class PageSession(SandboxHandlers):
     async def capture(self, n_frames: int, fps: float, start_ms: float = 0.0, wait_frames: int = 1,
                       on_frame=None) -> np.ndarray:
         """Frames at t = start + i/fps (virtual), i = 0..n-1, as (n, H, W, 3) uint8 RGB.
-        `on_frame(i, frame)` lets a caller stream frames (e.g. to an encoder) instead."""
+        `on_frame(i, frame)` lets a caller stream frames (e.g. to an encoder) instead.
+
+        Per frame, one protocol call seeks the clock and waits `wait_frames` real frames
+        (see `screenshot_png`), a second takes the PNG; the PNG of frame i is decoded in a
+        worker thread while frame i+1 is being produced. The pixels are the same as
+        seeking, waiting and capturing in separate calls (a test compares against the
+        recorded reference videos bit for bit); it is about 1.5x faster."""
         w, h = self.viewport
         # a long capture of a legitimate page must not run out of budget on a busy machine
         self.budget_s = max(self.budget_s, self.spent_s + n_frames * FRAME_BUDGET_S)
         frames = None if on_frame else np.empty((n_frames, h, w, 3), np.uint8)
-        for i in range(n_frames):
-            await self.advance_to(start_ms + i * 1000.0 / fps)
-            frame = await self.screenshot(wait_frames)
+        loop = asyncio.get_running_loop()
+
+        def deliver(i: int, frame: np.ndarray) -> None:
             if frame.shape[:2] != (h, w):  # a page can resize its own window contents; keep the viewport
                 frame = cv2.resize(frame, (w, h), interpolation=cv2.INTER_AREA)
             if on_frame:
                 on_frame(i, frame)
             else:
                 frames[i] = frame
+
+        pending = None  # (index, future decoding that frame's PNG)
+        try:
+            for i in range(n_frames):
+                await self._seek_and_wait(start_ms + i * 1000.0 / fps, wait_frames)
+                png = await self.screenshot_png(wait_frames=0)
+                if pending is not None:
+                    deliver(pending[0], await pending[1])
+                pending = (i, loop.run_in_executor(None, decode_png, png))
+            if pending is not None:
+                deliver(pending[0], await pending[1])
+                pending = None
+        finally:
+            if pending is not None:  # an error mid-capture: do not leave a decode running unobserved
+                pending[1].cancel()
         await self.collect_errors()
         return frames
+
+    async def _seek_and_wait(self, ms: float, wait_frames: int) -> None:
+        """`advance_to(ms)`, then wait `wait_frames` real browser frames, in one call."""
+        if not wait_frames:
+            await self.advance_to(ms)
+            return
+        if self.log.crashed:
+            raise PageError("renderer crashed")
+        ms = float(ms)
+        if ms != ms or ms in (float("inf"), float("-inf")):
+            raise ValueError(f"advance_to: not a finite time: {ms}")
+        await self._call(f"(window.__webjudge.advanceTo({ms!r}), window.__webjudge.frames({int(wait_frames)}))",
+                         what=f"advance to {ms:.0f} ms", await_promise=True)
 
 
 def _not_text(data: bytes) -> str | None:
