@@ -5,6 +5,7 @@
 # and do nothing more when everything is already there.
 SHELL := /bin/bash
 VENV ?= .venv
+WORKERS ?= 2
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.webjudge-installed
 APT_PACKAGES := chromium tesseract-ocr fonts-dejavu-core fonts-liberation
@@ -38,7 +39,7 @@ test: setup
 
 evaluate: setup
 	$(VENV)/bin/judge tasks validate tasks/
-	$(VENV)/bin/judge evaluate tasks/ --model reference --out runs/reference
+	$(VENV)/bin/judge evaluate tasks/ --model reference --out runs/reference --workers $(WORKERS)
 
 # Re-record every shipped task from its reference page (authoring; not needed to run).
 tasks: setup

@@ -38,6 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from judge.runs import latest, read_results
+
 from metrics.alignment import A_WINS, B_WINS, TIE
 
 A2C_REQUIRED = ("model_1", "model_2", "example")
@@ -260,19 +262,18 @@ def load_runs(specs: list[str]) -> tuple[dict[tuple[str, str], dict], list[dict]
                 meta = json.loads((run / "run.json").read_text())
             except json.JSONDecodeError as e:
                 raise PrefsError(run / "run.json", f"invalid JSON ({e.msg})") from None
+        rows, bad = read_results(res)  # a torn last line (writer killed mid-write) is skipped
+        if bad:
+            raise PrefsError(res, f"{bad} unreadable line(s) before the last one; run "
+                             "`judge evaluate` on this run again to repair it")
         n_rows = n_jerr = 0
         models = set()
-        for n, line in enumerate(res.read_text().splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise PrefsError(res, f"invalid JSON ({e.msg})", row=n) from None
+        # a task re-scored in the same run has several rows: the last one is its result
+        for row in latest(rows).values():
             model = name or row.get("model") or meta.get("model")
-            if not model or not row.get("task_id"):
-                raise PrefsError(res, "missing value (give --run NAME=RUN for the model)",
-                                 "model" if not model else "task_id", n)
+            if not model:
+                raise PrefsError(res, f"task {row['task_id']!r}: missing value (give --run NAME=RUN "
+                                 "for the model)", "model")
             n_rows += 1
             models.add(str(model))
             if row.get("judge_error"):
@@ -281,7 +282,7 @@ def load_runs(specs: list[str]) -> tuple[dict[tuple[str, str], dict], list[dict]
             key = (str(model), str(row["task_id"]))
             if key in scores:
                 raise PrefsError(res, f"model {key[0]!r} task {key[1]!r} is already scored by {scores[key]['_run']}",
-                                 "task_id", n)
+                                 "task_id")
             scores[key] = {**row, "_run": str(run)}
         info.append({"path": str(run), "models": sorted(models), "n_rows": n_rows, "n_judge_error": n_jerr})
     return scores, info

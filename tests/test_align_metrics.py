@@ -218,3 +218,26 @@ def test_auc_ci_coverage_on_uninformative_scores():
     ok = st.auc_bootstrap(np.arange(10.0), np.arange(10) >= 5, 100, np.random.default_rng(0))
     assert ok == (1.0, 1.0, 1.0)
     assert all(np.isnan(st.auc_bootstrap(np.arange(4.0), np.ones(4), 10, np.random.default_rng(0))))
+
+
+def test_run_results_take_the_last_row_per_task_and_skip_a_torn_tail(study, capsys):
+    """results.jsonl as `judge evaluate` leaves it after a re-score and a kill: an earlier
+    row for a task is superseded by its later row, and a torn last line is not read."""
+    prefs, runs = study
+    res = runs["m_alpha"] / "results.jsonl"
+    rows = [json.loads(x) for x in res.read_text().splitlines()]
+    # the earlier, superseded rows say the opposite of the final ones
+    stale = [{**r, "appearance": -r["appearance"]} for r in rows]
+    res.write_text("".join(json.dumps(r) + "\n" for r in stale + rows) + '{"task_id": "torn')
+    argv = ["--prefs", str(prefs), "--json", "--bootstrap", "0", "--metric", "appearance=appearance"]
+    for d in runs.values():
+        argv += ["--run", str(d)]
+    code, rep, _ = run_cli(argv, capsys)
+    assert code == 0
+    app = rows_by(rep, "appearance")["appearance"]
+    assert app["auc"] == 1.0 and app["n_used"] == 160
+    assert [r["n_rows"] for r in rep["runs"]][0] == len(TASKS)
+    # a broken line before the last one is an error naming the file, not a silent skip
+    res.write_text(json.dumps(rows[0]) + "\n{broken\n" + "".join(json.dumps(r) + "\n" for r in rows[1:]))
+    code, _, err = run_cli(argv, capsys)
+    assert code == 2 and "results.jsonl" in err and "unreadable" in err
