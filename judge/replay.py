@@ -18,7 +18,6 @@ input, 3 judge error (infrastructure: not the page's fault).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import shutil
 from pathlib import Path
@@ -59,9 +58,8 @@ def format_steps(result: dict) -> str:
 
 
 def run(args) -> int:
-    from judge.browser.runtime import Browser, BrowserError
     from judge.cli import UsageError
-    from judge.score import JudgeError, config_from_args, score_page
+    from judge.score import JudgeError, config_from_args, score_in_own_browser
     from judge.tasks import load_task
 
     task = load_task(args.task)
@@ -76,13 +74,9 @@ def run(args) -> int:
     config = config_from_args(args)
     config.extra["trace"] = True
 
-    async def go():
-        async with Browser() as b:
-            return await score_page(task, html, browser=b, config=config, artifacts=args.out)
-
     try:
-        result = asyncio.run(go())
-    except (JudgeError, BrowserError) as e:
+        result = score_in_own_browser(task, html, config, args.out)
+    except JudgeError as e:
         print(f"judge: judge error (not the page's fault): {e}")
         return 3
     if args.json:

@@ -309,22 +309,33 @@ def config_from_args(args) -> ScoreConfig:
                        scale=args.scale, judge_model=args.judge_model)
 
 
+
+def score_in_own_browser(task: Task, html: bytes, config: ScoreConfig, artifacts: Path | None = None) -> dict:
+    """`score_page` in a Chromium of its own (the one-page CLI commands). A browser that
+    cannot start or dies is a `JudgeError` (not the page's fault)."""
+    async def go():
+        async with Browser() as b:
+            return await score_page(task, html, browser=b, config=config, artifacts=artifacts)
+
+    try:
+        return asyncio.run(go())
+    except BrowserError as e:
+        raise JudgeError(str(e)) from None
+
+
 def run(args) -> int:
     from judge.cli import UsageError
+
+    from judge.validate import require_valid
 
     task = load_task(args.task)
     if not args.page.is_file():
         raise UsageError(f"{args.page}: page not found")
-    if task.family == "animation":
-        check_reference_video(task)
+    require_valid(task.root)  # a broken video or checkpoint fails fast, naming the field
     html = args.page.read_bytes()
 
-    async def go():
-        async with Browser() as b:
-            return await score_page(task, html, browser=b, config=config_from_args(args), artifacts=args.artifacts)
-
     try:
-        row = asyncio.run(go())
+        row = score_in_own_browser(task, html, config_from_args(args), args.artifacts)
     except JudgeError as e:
         print(f"judge: judge error (not the page's fault): {e}")
         return 3
@@ -335,18 +346,6 @@ def run(args) -> int:
         for note in row.get("backend_notes", []):
             print(f"  note: {note}")
     return 0
-
-
-def check_reference_video(task: Task) -> None:
-    """The reference video opens and has frames, else `TaskError(task.json, "video", why)`:
-    checked before Chromium starts, so a broken task fails fast and names the field."""
-    from judge.tasks import TaskError
-    from judge.video import VideoError, probe
-
-    try:
-        probe(task.video_path)
-    except VideoError as e:
-        raise TaskError(task.root / "task.json", "video", str(e)) from None
 
 
 def format_row(row: dict) -> str:

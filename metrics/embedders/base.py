@@ -14,7 +14,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["Embedder", "BackendUnavailable", "cosine_distance", "l2_normalise"]
+__all__ = ["Embedder", "BackendUnavailable", "cosine_distance", "frame_batch", "l2_normalise"]
 
 
 class BackendUnavailable(RuntimeError):
@@ -28,6 +28,16 @@ class Embedder(Protocol):
     def embed(self, frames: np.ndarray) -> np.ndarray:
         """``(N,H,W,3) uint8`` -> ``(N,D) float32``, rows L2-normalised."""
         ...
+
+
+def frame_batch(frames) -> np.ndarray:
+    """``frames`` as an ``(N,H,W,3) uint8`` array (one ``(H,W,3)`` frame becomes N=1)."""
+    frames = np.asarray(frames)
+    if frames.ndim == 3:
+        frames = frames[None]
+    if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
+        raise ValueError(f"frames must be (N,H,W,3) uint8, got {frames.shape} {frames.dtype}")
+    return frames
 
 
 def l2_normalise(x: np.ndarray, eps: float = 1e-12) -> np.ndarray:

@@ -56,7 +56,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .base import l2_normalise
+from .base import frame_batch, l2_normalise
 
 __all__ = ["ClassicEmbedder"]
 
@@ -176,11 +176,7 @@ class ClassicEmbedder:
     name = "classic-v1"
 
     def embed(self, frames: np.ndarray) -> np.ndarray:
-        frames = np.asarray(frames)
-        if frames.ndim == 3:
-            frames = frames[None]
-        if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
-            raise ValueError(f"frames must be (N,H,W,3) uint8, got {frames.shape} {frames.dtype}")
+        frames = frame_batch(frames)
         n = len(frames)
         if n == 0:
             return np.zeros((0, self.dim), np.float32)

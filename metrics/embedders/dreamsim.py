@@ -39,7 +39,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .base import BackendUnavailable, l2_normalise
+from .base import BackendUnavailable, frame_batch, l2_normalise
 
 __all__ = ["DreamSimEmbedder", "required_files", "availability", "ENV_DIR"]
 
@@ -157,11 +157,7 @@ class DreamSimEmbedder:
         return e.reshape(len(imgs), -1).float().cpu().numpy()
 
     def embed(self, frames: np.ndarray) -> np.ndarray:
-        frames = np.asarray(frames)
-        if frames.ndim == 3:
-            frames = frames[None]
-        if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
-            raise ValueError(f"frames must be (N,H,W,3) uint8, got {frames.shape} {frames.dtype}")
+        frames = frame_batch(frames)
         small = preprocess(frames)
         keys = [hashlib.blake2b(f.tobytes(), digest_size=16).digest() for f in small]
         first: dict[bytes, int] = {}
