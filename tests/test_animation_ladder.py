@@ -72,7 +72,6 @@ requestAnimationFrame(draw);
 
 def variants(frames: np.ndarray, fps: float) -> dict[str, str]:
     fd = 1000.0 / fps
-    bg = frames[0, 0, 0]
     return {
         "shifted": flipbook(frames, f"t / {fd} + 1e-6", dx=100, dy=60),
         "slowed": flipbook(frames, f"t / {fd} / 1.5 + 1e-6"),
@@ -80,7 +79,7 @@ def variants(frames: np.ndarray, fps: float) -> dict[str, str]:
         "static": flipbook(frames[:1], "0"),
         "recoloured": flipbook(frames, f"t / {fd} + 1e-6", css_filter="hue-rotate(150deg) saturate(1.5)"),
         "blank": "<!doctype html><html><body style='background:#fff'></body></html>",
-    } if bg is not None else {}
+    }
 
 
 def short_task(task_id: str):
