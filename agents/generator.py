@@ -205,6 +205,22 @@ def extract_html(text: str) -> str:
 # ---------------------------------------------------------------- the call
 
 
+def needs_request(task: Any, model: Any, config: GenerationConfig | None = None, cache: ResponseCache | None = None,
+                  options: GenerateOptions | None = None) -> bool:
+    """Whether `generate` for `task` would send a request to `model` (a resolved model):
+    not for an offline baseline, an answer `cache` holds, or inputs that cannot be read
+    (that generation fails before any request)."""
+    from judge.video import VideoError
+
+    if isinstance(model, OfflineModel):
+        return False
+    try:
+        messages = build_messages(task, options)
+    except (VideoError, OSError):
+        return False
+    return cache is None or cache.get(cache.key(model, messages, config or GenerationConfig())) is None
+
+
 async def generate(task: Any, model_spec: Any, config: GenerationConfig | None = None,
                    cache: ResponseCache | None = None, meter: CostMeter | None = None, *,
                    options: GenerateOptions | None = None, **model_kwargs: Any) -> Generation:

@@ -11,8 +11,11 @@ refused; one made with another scoring setup is re-scored only with `--rescore`.
 At the end: the per-family summary table, `RUN/summary.json` and `RUN/report.html`.
 
 Exit codes: 0 every task has a score; 1 some tasks have judge errors or were not run
-(budget): re-run to retry them; 2 bad input (tasks, model, run directory in use or
-belonging to another model).
+(budget): re-run to retry them; 2 bad input, one line naming the file or flag and the
+field: a task that does not validate (`judge tasks validate`), an unknown model, a missing
+API key of a model the run needs, a run directory in use, belonging to another model, not
+writable or on a nearly full disk — all before any work — or a write failing mid-run (a
+full disk: the rows already written stay, re-run to resume).
 """
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ import json
 import sys
 from pathlib import Path
 
-from judge.runs import RunDir, RunError, slug
+from judge.runs import RunDir, RunError, slug, writing
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -85,29 +88,44 @@ def options_from_args(args):
 
 def run(args) -> int:
     from agents.cache import ResponseCache
-    from agents.providers import AuthError, UnknownModel
+    from agents.providers import AuthError, UnknownModel, get_model
     from judge.cli import UsageError
     from judge.pipeline import evaluate
-    from judge.report import format_summary, load_run, write_html
     from judge.tasks import load_tasks
+    from judge.validate import require_valid
     from metrics.embedders import BackendUnavailable
 
     if args.workers < 1 or (args.gen_workers is not None and args.gen_workers < 1):
         raise UsageError("--workers/--gen-workers: must be >= 1")
     if args.limit is not None and args.limit < 1:
         raise UsageError("--limit: must be >= 1")
+    for flag, spec in (("--model", args.model), ("--judge-model", args.judge_model)):
+        try:
+            if spec is not None:
+                get_model(spec, base_url=args.base_url if flag == "--model" else None)
+        except UnknownModel as e:
+            raise UsageError(f"{flag}: {e}") from None
     tasks = load_tasks(args.tasks)
     if not tasks:
         raise UsageError(f"{' '.join(map(str, args.tasks))}: no task.json found")
+    for task in tasks[:args.limit]:
+        require_valid(task.root)  # a broken video or checkpoint: exit 2 before any work
     opts = options_from_args(args)
     run_dir = RunDir(args.out or Path("runs") / slug(args.model))
     cache = ResponseCache(read=not args.no_cache)
     try:
         result = asyncio.run(evaluate(tasks, run_dir, opts, cache=cache))
-    except (RunError, UnknownModel, BackendUnavailable) as e:
+        return _finish(args, run_dir, opts, result)
+    except UnknownModel as e:  # the provider does not know the model (HTTP 404)
+        raise UsageError(f"--model: {e}") from None
+    except (RunError, AuthError, BackendUnavailable) as e:
         raise UsageError(str(e)) from None
-    except AuthError as e:
-        raise UsageError(f"{args.model}: {e}") from None
+
+
+def _finish(args, run_dir: RunDir, opts, result) -> int:
+    """Compact, summary.json, the table, report.html; the exit code."""
+    from judge.report import format_summary, load_run, write_html
+
     if args.compact:
         before, after = run_dir.compact()
         print(f"compacted {run_dir.results_path}: {before} -> {after} rows", file=sys.stderr)
@@ -125,7 +143,8 @@ def run(args) -> int:
         for note in result.notes:
             print(f"note: {note}")
     if not args.no_report:
-        print(f"report: {write_html(info)}  (leaderboard across runs: judge report {run_dir.path} RUN…)")
+        with writing(run_dir.report_path):
+            print(f"report: {write_html(info)}  (leaderboard across runs: judge report {run_dir.path} RUN…)")
     else:
         print(f"report: judge report {run_dir.path}")
     return 1 if summary["judge_errors"] or summary["missing"] else 0

@@ -19,6 +19,14 @@ Failures are kept apart:
 - `BudgetExceeded` stops new generations (already generated pages are still scored);
   `AuthError` aborts the run.
 
+Before any work (and before anything is written): an unknown model fails; a missing API
+key fails when that model is needed — the generation model when a page must be generated
+that neither the run directory nor the response cache holds, the judge model when an
+interactive task may have to be judged (`require_keys`); a run directory that cannot be
+written, or whose disk is nearly full, fails (`RunDir.check_writable`). A write failing
+mid-run (a full disk) stops the run with a `RunError` naming the file; the rows already
+written stay (a re-run resumes).
+
 Concurrency: `workers` = N pages in the shared `Browser` at once (a context each: an
 animation render, or a whole interactive judgment). With N > 1 the animation metrics run
 in a pool of N processes (`judge.score.metrics_pool`) and up to N more tasks may be there
@@ -41,10 +49,11 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from agents.cache import ResponseCache
-from agents.generator import GenerateOptions, generate
-from agents.providers import BudgetExceeded, CostMeter, GenerationConfig, get_model
+from agents.generator import GenerateOptions, generate, needs_request
+from agents.providers import AuthError, BudgetExceeded, CostMeter, GenerationConfig, get_model
 from judge.browser.runtime import Browser
-from judge.runs import RunDir, RunError, check_resumable, digest, now_iso, task_list_sha256, versions
+from judge.runs import (DISK_FULL, RunDir, RunError, check_resumable, digest, now_iso, task_list_sha256, versions,
+                        write_error, writing)
 from judge.score import SCORER_VERSION, JudgeError, ScoreConfig, animation_backend_names, metrics_pool, score_page
 from judge.tasks import Task
 
@@ -211,9 +220,12 @@ class _Evaluation:
             except asyncio.TimeoutError:
                 error = f"scoring took longer than {self.opts.task_timeout_s:g} s"
             except Exception as e:  # a scorer bug is the judge's failure, never the page's
+                if isinstance(e, OSError) and e.errno in DISK_FULL:  # nowhere to write: stop the run
+                    raise write_error(e.filename or artifacts, e) from None
                 error = f"{type(e).__name__}: {e}"
-                artifacts.mkdir(parents=True, exist_ok=True)
-                (artifacts / "judge_error.txt").write_text(traceback.format_exc())
+                with writing(artifacts / "judge_error.txt"):
+                    artifacts.mkdir(parents=True, exist_ok=True)
+                    (artifacts / "judge_error.txt").write_text(traceback.format_exc())
                 break
         return None, error, attempts
 
@@ -288,6 +300,9 @@ async def evaluate(tasks: list[Task], run: RunDir, opts: EvalOptions, *, browser
         tasks = tasks[:opts.limit]
     result = EvalResult(run=run, task_ids=[t.id for t in tasks], session=uuid.uuid4().hex[:12])
     model = get_model(opts.model, base_url=opts.base_url, **opts.model_kwargs)  # unknown: fails before any write
+    cache = cache if cache is not None else ResponseCache()
+    require_keys(model, tasks, run, opts, cache)  # a needed model without its key: fails before any write
+    run.check_writable()                          # not writable, disk nearly full: fails before any work
     families = {t.family for t in tasks}
     t0 = time.monotonic()
     with run.lock():
@@ -322,14 +337,20 @@ async def evaluate(tasks: list[Task], run: RunDir, opts: EvalOptions, *, browser
             run.write_meta(meta)
             bar = progress if isinstance(progress, Progress) else (Progress(len(todo)) if progress else None)
             ev = _Evaluation(model, run, opts, browser, scorer, bar, cache, score_key, result)
+            failed = True
             try:
                 await _run_all([ev.one(t) for t in todo])
+                failed = False
             finally:
                 result.cost = ev.meter.summary()
                 result.elapsed_s = round(time.monotonic() - t0, 3)
                 meta["history"][-1].update(finished=now_iso(), judged=len(result.judged), elapsed_s=result.elapsed_s,
                                            cost=result.cost, not_run=len(result.not_run))
-                run.write_meta(meta)
+                try:
+                    run.write_meta(meta)
+                except RunError:
+                    if not failed:  # else the first error (often the same full disk) is the one to report
+                        raise
         finally:
             opts.score.extra.pop("render_slots", None)
             if pool is not None:  # the pool may have been renewed after a worker died
@@ -341,6 +362,41 @@ async def evaluate(tasks: list[Task], run: RunDir, opts: EvalOptions, *, browser
             if hasattr(model, "aclose"):
                 await model.aclose()
     return result
+
+
+def require_keys(model: Any, tasks: list[Task], run: RunDir, opts: EvalOptions, cache: ResponseCache) -> None:
+    """Raise `AuthError` (naming the variable to set) when this command needs a model whose
+    API key is missing: the generation model when a page must be generated that neither
+    `run` nor `cache` holds; the judge model (`opts.score.judge_model`) when an interactive
+    task may have to be judged (no finished row under the run's scoring setup, or
+    `--rescore`). Read-only; run before anything is written."""
+    def missing_key(m: Any) -> AuthError | None:
+        try:
+            if hasattr(m, "require_key"):  # offline baselines have no key
+                m.require_key()
+        except AuthError as e:
+            return e
+        return None
+
+    def refuse(e: AuthError, need: list[str], what: str) -> None:
+        if need:
+            ids = ", ".join(need[:5]) + (", ..." if len(need) > 5 else "")
+            raise AuthError(f"{e}; it is needed {what} ({ids})", provider=e.provider) from None
+
+    e = missing_key(model)
+    if e is not None:
+        unsaved = [t for t in tasks if run.load_page(t.id) is None
+                   and (run.load_generation(t.id) or {}).get("error_kind") != "model"]
+        refuse(e, [t.id for t in unsaved if needs_request(t, model, opts.generation, cache, opts.gen_options)],
+               f"to generate the pages that neither {run.path} nor the response cache holds")
+    interactive = [t for t in tasks if t.family == "interactive"]
+    e = missing_key(get_model(opts.score.judge_model)) if opts.score.judge_model and interactive else None
+    if e is not None:
+        old = run.read_meta()
+        key = None if old is None or opts.rescore else old.get("score_key")
+        latest = run.latest()
+        refuse(e, [t.id for t in interactive if not is_finished(latest.get(t.id), key, _sha(run.load_page(t.id)))],
+               "to judge the interactive tasks")
 
 
 async def _run_all(coros: list) -> None:

@@ -17,6 +17,10 @@ take the **last row per task** (`latest`): a row with a `judge_error` is superse
 later successful one, and a re-score under a new configuration by its new rows. The file
 is only ever rewritten by `compact`, atomically (temporary file + rename).
 
+Writes that fail (a full disk, a read-only mount) raise `RunError` naming the file; a
+failed append leaves no part of its line behind. `RunDir.check_writable` checks, before
+any work, that the directory can be created and written and that its disk has room.
+
 A run directory belongs to one model and one generation setup (`identity`) and one
 scoring setup (`score_key`); `check_resumable` says what differs when a command does not
 match the directory it points at.
@@ -26,12 +30,15 @@ match the directory it points at.
 """
 from __future__ import annotations
 
+import contextlib
+import errno
 import fcntl
 import hashlib
 import json
 import os
 import platform
 import re
+import shutil
 import tempfile
 import threading
 import time
@@ -44,10 +51,28 @@ RESULTS = "results.jsonl"
 RUN_JSON = "run.json"
 SUMMARY = "summary.json"
 LOCK = ".lock"
+MIN_FREE_BYTES = 100 << 20  # free space a run directory's disk must have before a run starts
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
 
 
 class RunError(Exception):
-    """A run directory that cannot be used as asked (other model, other scoring, in use)."""
+    """A run directory that cannot be used as asked (other model, other scoring, in use,
+    not writable, its disk full)."""
+
+
+def write_error(path: Path | str, e: OSError) -> RunError:
+    """The `RunError` for a failed write of `path` (what was written before is kept)."""
+    return RunError(f"{path}: cannot write ({e.strerror or e}): free space or fix the folder, then re-run "
+                    "the same command to resume (rows already written are kept)")
+
+
+@contextmanager
+def writing(path: Path | str) -> Iterator[None]:
+    """Turn an `OSError` while writing `path` into `write_error(path, e)`."""
+    try:
+        yield
+    except OSError as e:
+        raise write_error(path, e) from None
 
 
 def slug(model: str) -> str:
@@ -90,17 +115,25 @@ _APPEND_LOCK = threading.Lock()
 
 
 def append_row(path: Path, row: dict) -> None:
-    """Append one row: a single `write()` of one line under `flock`, then `fsync`."""
+    """Append one row: a single `write()` of one line under `flock`, then `fsync`. When the
+    write fails (a full disk may take part of the line first), the file is cut back to
+    where the line began: a partial line would swallow the next row appended after it."""
     line = (json.dumps(row, ensure_ascii=False, default=str, allow_nan=False) + "\n").encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
     with _APPEND_LOCK:
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            view = memoryview(line)
-            while view:  # a regular file takes the whole line at once; loop for safety
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
+            start = os.lseek(fd, 0, os.SEEK_END)
+            try:
+                view = memoryview(line)
+                while view:  # a regular file takes the whole line at once; loop for safety
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+            except OSError:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, start)
+                raise
         finally:
             os.close(fd)  # closing releases the flock
 
@@ -205,7 +238,8 @@ class RunDir:
     def save_page(self, task_id: str, html: str | bytes) -> str:
         """Save a generated page (atomically); returns its sha256."""
         data = html.encode("utf-8") if isinstance(html, str) else html
-        atomic_write(self.page_path(task_id), data)
+        with writing(self.page_path(task_id)):
+            atomic_write(self.page_path(task_id), data)
         return hashlib.sha256(data).hexdigest()
 
     def load_page(self, task_id: str) -> bytes | None:
@@ -215,7 +249,8 @@ class RunDir:
             return None
 
     def save_generation(self, task_id: str, record: dict) -> None:
-        atomic_write(self.generation_path(task_id), json.dumps(record, indent=2, default=str) + "\n")
+        with writing(self.generation_path(task_id)):
+            atomic_write(self.generation_path(task_id), json.dumps(record, indent=2, default=str) + "\n")
 
     def load_generation(self, task_id: str) -> dict | None:
         try:
@@ -225,7 +260,8 @@ class RunDir:
 
     # results
     def append(self, row: dict) -> None:
-        append_row(self.results_path, row)
+        with writing(self.results_path):
+            append_row(self.results_path, row)
 
     def rows(self) -> list[dict]:
         return read_results(self.results_path)[0]
@@ -234,10 +270,12 @@ class RunDir:
         return latest(self.rows())
 
     def repair(self) -> int:
-        return repair(self.results_path)
+        with writing(self.results_path):
+            return repair(self.results_path)
 
     def compact(self) -> tuple[int, int]:
-        return compact(self.results_path)
+        with writing(self.results_path):
+            return compact(self.results_path)
 
     # metadata
     def read_meta(self) -> dict | None:
@@ -249,16 +287,50 @@ class RunDir:
             raise RunError(f"{self.meta_path}: not valid JSON ({e.msg}); move the folder away or fix it") from None
 
     def write_meta(self, meta: dict) -> None:
-        atomic_write(self.meta_path, json.dumps(meta, indent=2, default=str) + "\n")
+        with writing(self.meta_path):
+            atomic_write(self.meta_path, json.dumps(meta, indent=2, default=str) + "\n")
 
     def write_summary(self, summary: dict) -> None:
-        atomic_write(self.summary_path, json.dumps(summary, indent=2, default=str) + "\n")
+        with writing(self.summary_path):
+            atomic_write(self.summary_path, json.dumps(summary, indent=2, default=str) + "\n")
+
+    def check_writable(self, min_free: int | None = None) -> None:
+        """Before any work: the folder is (or can be made) a directory this process can write,
+        on a disk with `min_free` bytes free (default `MIN_FREE_BYTES`); else `RunError`
+        naming it. A folder made here is removed again when the check fails."""
+        path, min_free = self.path, MIN_FREE_BYTES if min_free is None else min_free
+        if path.exists() and not path.is_dir():
+            raise RunError(f"{path}: not a directory: the run directory must be a folder (use another --out)")
+        created = not path.exists()
+        try:
+            try:
+                path.mkdir(parents=True, exist_ok=True)
+                fd, probe = tempfile.mkstemp(dir=path, prefix=".write-check.")
+                try:
+                    os.write(fd, b"x")
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+                    os.unlink(probe)
+            except OSError as e:
+                raise RunError(f"{path}: cannot write the run directory ({e.strerror or e}): "
+                               "use another --out or fix its permissions") from None
+            free = shutil.disk_usage(path).free
+            if free < min_free:
+                raise RunError(f"{path}: only {free / (1 << 20):.0f} MB free on its disk, at least "
+                               f"{min_free / (1 << 20):.0f} MB needed: free space or use another --out")
+        except RunError:
+            if created:
+                with contextlib.suppress(OSError):
+                    path.rmdir()
+            raise
 
     @contextmanager
     def lock(self) -> Iterator[None]:
         """Exclusive use of the run directory by this process (released when it dies)."""
-        self.path.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        with writing(self.path / LOCK):
+            self.path.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -325,7 +325,6 @@ def score_in_own_browser(task: Task, html: bytes, config: ScoreConfig, artifacts
 
 def run(args) -> int:
     from judge.cli import UsageError
-
     from judge.validate import require_valid
 
     task = load_task(args.task)

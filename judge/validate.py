@@ -1,7 +1,9 @@
 """Task validation: every problem in a task folder, each naming its file and field.
 
 `validate_task_dir(folder)` checks one task folder, `validate_paths(paths)` every task
-folder under the given paths (plus duplicate ids across them). Unlike `load_task`, which
+folder under the given paths (plus duplicate ids across them); `require_valid(folder)`
+raises `TaskError` for the first error (`judge score` and `judge evaluate` call it before
+any work). Unlike `load_task`, which
 stops at the first schema error, these report everything they can find: all schema errors
 (dotted field paths such as `actions[3].type`), and the files the spec names even when the
 schema is invalid (best effort from the raw JSON).
@@ -245,6 +247,21 @@ def validate_task_dir(folder: Path | str) -> list[Problem]:
     `folder` may also be the task.json file itself."""
     folder = Path(folder)
     return _check(folder.parent if folder.name == "task.json" and folder.is_file() else folder)[0]
+
+
+def require_valid(folder: Path | str) -> None:
+    """For commands that must not start on a broken task: raise `TaskError` for the first
+    error `validate_task_dir` finds in `folder` (its task.json, the field, the file at fault
+    and what is wrong, e.g. `t/task.json: video: t/video.mp4: file is empty (0 bytes)`).
+    Warnings pass."""
+    from judge.tasks import TaskError
+
+    folder = Path(folder)
+    errors = [p for p in validate_task_dir(folder) if p.severity == "error"]
+    if errors:
+        p, spec = errors[0], folder / "task.json"
+        more = f" (+{len(errors) - 1} more: judge tasks validate {folder})" if len(errors) > 1 else ""
+        raise TaskError(spec, p.field, (p.message if p.path == spec else f"{p.path}: {p.message}") + more)
 
 
 def validate_paths(paths: list[Path | str]) -> list[Problem]:

@@ -47,6 +47,9 @@ def _open(path: Path):
     if not container.streams.video:
         container.close()
         raise VideoError(path, "contains no video stream")
+    if container.streams.video[0].codec_context is None:
+        container.close()
+        raise VideoError(path, "unsupported video codec (no decoder for it here): re-encode it as H.264")
     return container
 
 

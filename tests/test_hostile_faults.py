@@ -7,11 +7,17 @@
 - a renderer crash mid-task (DevTools `Page.crash`, as a Chromium bug would): a page
   failure, scored (`render.fatal`), and the next task works;
 - every renderer runs under the memory cap; a closed browser leaves no process behind.
+
+End to end through `judge.pipeline.evaluate` (what `judge evaluate` runs): the task whose
+Chromium is SIGKILLed is retried on the restarted browser and scores as usual (animation
+and interactive); with no retry left it is a judge-error row (no scores, no page error)
+that the next run scores.
 """
 from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import time
 from pathlib import Path
@@ -124,6 +130,70 @@ def test_browser_frozen_mid_task_is_a_judge_error_and_restarted(fenv, monkeypatc
     monkeypatch.undo()
     assert b.restarts >= restarts + 1 and b.pid != old_pid and b.alive()
     normal_scores_as_usual(fenv)
+
+
+def kill_browser_at_frame(monkeypatch, browser: Browser, n: int) -> list[int]:
+    """SIGKILL the Chromium browser process just before the n-th screenshot (once);
+    returns the killed pid(s)."""
+    killed = []
+
+    async def kill(session):
+        killed.append(browser.pid)
+        os.kill(browser.pid, signal.SIGKILL)
+        await asyncio.sleep(0.05)
+
+    at_frame(monkeypatch, n, kill)
+    return killed
+
+
+def evaluate_rows(fenv, browser, task_root: Path, out: Path, **opts) -> dict:
+    from agents.cache import ResponseCache
+    from judge.pipeline import EvalOptions, evaluate
+    from judge.runs import RunDir, read_results
+    from judge.tasks import load_tasks
+
+    options = EvalOptions(model="reference", score=fenv.config, command=["test"], **opts)
+    res = fenv.run(evaluate(load_tasks([task_root]), RunDir(out), options, browser=browser, progress=None,
+                            cache=ResponseCache(out.parent / "llm")))
+    rows, bad = read_results(out / "results.jsonl")
+    assert bad == 0 and res.judged
+    return {"judged": res.judged, "rows": rows}
+
+
+def test_browser_killed_mid_task_through_evaluate_is_retried_not_a_page_failure(fenv, monkeypatch, tmp_path):
+    b = fenv.browser
+    restarts = b.restarts
+    killed = kill_browser_at_frame(monkeypatch, b, 3)
+    [row] = evaluate_rows(fenv, b, fenv.task.root, tmp_path / "retried", judge_retries=1)["rows"]
+    monkeypatch.undo()
+    assert killed and b.restarts == restarts + 1 and b.alive()
+    assert row["judge_error"] is None and row["attempts"] == 2, row
+    assert row["error"] is None and row["error_kind"] is None and not row["render"]["fatal"], row
+    assert scores(row) == scores(fenv.baseline)
+
+    # no retry left: a judge-error row (not scored, not the page's fault); the next run scores it
+    killed = kill_browser_at_frame(monkeypatch, b, 3)
+    [row] = evaluate_rows(fenv, b, fenv.task.root, tmp_path / "no-retry", judge_retries=0)["rows"]
+    monkeypatch.undo()
+    assert killed and b.alive()
+    assert re.search("browser died|browser stopped|Target page, context or browser", row["judge_error"] or ""), row
+    assert row["exec"] is None and row["appearance"] is None and row["error"] is None and row["attempts"] == 1, row
+    again = evaluate_rows(fenv, b, fenv.task.root, tmp_path / "no-retry", judge_retries=0)
+    assert again["judged"] == [fenv.task.id] and len(again["rows"]) == 2
+    assert again["rows"][-1]["judge_error"] is None and scores(again["rows"][-1]) == scores(fenv.baseline)
+
+
+def test_browser_killed_mid_interactive_task_through_evaluate_is_retried(fenv, browser, monkeypatch, tmp_path):
+    task_root = Path(__file__).resolve().parents[1] / "tasks" / "interactive" / "faq-accordion"
+    restarts = browser.restarts
+    killed = kill_browser_at_frame(monkeypatch, browser, 3)  # initial, step 0 before, step 0 after
+    [row] = evaluate_rows(fenv, browser, task_root, tmp_path / "r", judge_retries=1)["rows"]
+    monkeypatch.undo()
+    assert killed and browser.restarts >= restarts + 1 and browser.alive()
+    assert row["judge_error"] is None and row["error"] is None and row["error_kind"] is None, row
+    assert row["ifs"] == 1.0 and row["exec"] is True, [(s["passed"], s.get("error")) for s in row["steps"]]
+    # the judge resumed on the new browser from its checkpoints, or the pipeline retried the task
+    assert row["judge_run"]["resumed_pages"] >= 1 or row["attempts"] == 2, row["judge_run"]
 
 
 def test_renderer_crash_mid_task_is_a_scored_page_failure(fenv, monkeypatch):

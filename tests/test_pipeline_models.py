@@ -1,6 +1,7 @@
 """`evaluate` with an API model served by `httpx.MockTransport` (no network): the budget
 stops generation, provider failures are judge errors retried by the next run, a bad key
-aborts the run, cached answers make a re-run free."""
+aborts the run, cached answers make a re-run free, a missing key is refused before anything
+is written — only when a page must be asked for."""
 from __future__ import annotations
 
 import json
@@ -57,12 +58,13 @@ def go(suite, tmp_path, browser, run, monkeypatch):
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
         monkeypatch.delenv(var, raising=False)
 
-    def evaluate_with(server, run_dir="r", **kw):
-        opts = EvalOptions(model="openai/fake", model_kwargs=server.kwargs(), command=["test"], gen_workers=1,
+    def evaluate_with(server, run_dir="r", key=True, cache_read=True, **kw):
+        model_kwargs = server.kwargs() if key else {k: v for k, v in server.kwargs().items() if k != "api_key"}
+        opts = EvalOptions(model="openai/fake", model_kwargs=model_kwargs, command=["test"], gen_workers=1,
                            score=ScoreConfig(embedder="classic", tracker="opencv", cache_dir=tmp_path / "features"),
                            **kw)
         return run(evaluate(load_tasks([suite]), RunDir(tmp_path / run_dir), opts, browser=browser, progress=None,
-                            cache=ResponseCache(tmp_path / "llm")))
+                            cache=ResponseCache(tmp_path / "llm", read=cache_read)))
     return evaluate_with
 
 
@@ -107,3 +109,19 @@ def test_bad_key_aborts_the_run(go, tmp_path):
     assert read_results(tmp_path / "r" / "results.jsonl")[0] == []
     meta = json.loads((tmp_path / "r" / "run.json").read_text())
     assert meta["history"][-1]["judged"] == 0
+
+
+def test_a_missing_key_is_refused_only_when_a_page_must_be_asked_for(go, tmp_path):
+    server = Server()
+    go(server, run_dir="a")  # pages saved in a/, answers in the response cache
+    assert go(server, run_dir="a", key=False, cache_read=False).judged == []  # every page saved: no key needed
+    fresh = go(server, run_dir="b", key=False)  # a new run directory, every answer cached: no key needed
+    assert len(fresh.judged) == 3 and len(server.requests) == 3
+    (tmp_path / "a" / "pages" / "orbit" / "index.html").unlink()
+    before = {p: p.read_bytes() for p in (tmp_path / "a").rglob("*") if p.is_file()}
+    with pytest.raises(AuthError, match=r"set OPENAI_API_KEY.*needed to generate .*\(orbit\)$"):
+        go(server, run_dir="a", key=False, cache_read=False)
+    assert {p: p.read_bytes() for p in (tmp_path / "a").rglob("*") if p.is_file()} == before
+    with pytest.raises(AuthError, match="OPENAI_API_KEY"):
+        go(server, run_dir="c", key=False, cache_read=False)
+    assert not (tmp_path / "c").exists() and len(server.requests) == 3

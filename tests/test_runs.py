@@ -2,6 +2,7 @@
 the run lock and the resume checks. No browser."""
 from __future__ import annotations
 
+import errno
 import json
 import multiprocessing
 import os
@@ -181,3 +182,25 @@ def test_summarize_counts_failures_apart():
     assert [j["task_id"] for j in s["judge_error_list"]] == ["d"] and s["missing_list"] == ["missing"]
     assert task_score(rows["c"]) == 0.6 and task_score(rows["d"]) is None and task_score(rows["i"]) == 0.6
     assert s["overall"]["score"] == pytest.approx((1.0 + 0.0 + 0.6 + 0.6) / 4, abs=1e-4)
+
+
+def test_a_full_disk_mid_append_leaves_no_partial_line(tmp_path, monkeypatch):
+    run = RunDir(tmp_path)
+    run.append(_row("a"))
+    good = run.results_path.read_bytes()
+    real_write = os.write
+
+    def full(fd, data):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def part_then_full(fd, data):  # the disk takes half of the line, then is full
+        monkeypatch.setattr(os, "write", full)
+        return real_write(fd, bytes(data[:len(data) // 2]))
+
+    monkeypatch.setattr(os, "write", part_then_full)
+    with pytest.raises(RunError, match=rf"^{run.results_path}: cannot write \(No space left on device\)"):
+        run.append(_row("b"))
+    monkeypatch.undo()
+    assert run.results_path.read_bytes() == good  # cut back: no half line for the next row to join
+    run.append(_row("c"))
+    assert [r["task_id"] for r in run.rows()] == ["a", "c"] and read_results(run.results_path)[1] == 0

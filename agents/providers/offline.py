@@ -5,7 +5,8 @@
 - `blank`: an empty white page.
 - `first-frame`: a static page showing the reference video's first frame as an inline
   PNG data URI, displayed at the task's viewport size.
-- `replay:DIR`: pre-generated pages, `DIR/<task_id>/index.html`, returned unchanged.
+- `replay:DIR`: pre-generated pages, `DIR/<task_id>/index.html`, returned unchanged
+  (decoded as UTF-8); an empty or binary file (a NUL byte) is no page. `DIR` must exist.
 
 A baseline that cannot produce a page for a task raises `PageUnavailable`; the generator
 records that as a generation failure for that task, never a crash of the run.
@@ -58,6 +59,10 @@ class OfflineModel:
 
                 raise UnknownModel("replay needs a directory: replay:DIR (pages at DIR/<task_id>/index.html)")
             self.kind, self.directory = "replay", Path(directory).expanduser()
+            if not self.directory.is_dir():
+                from .base import UnknownModel
+
+                raise UnknownModel(f"replay:{directory}: directory not found (pages at DIR/<task_id>/index.html)")
         elif name in ("reference", "blank", "first-frame"):
             self.kind, self.directory = name, None
         else:
@@ -96,7 +101,10 @@ class OfflineModel:
         path = self.directory / task.id / "index.html"
         if not path.is_file():
             raise PageUnavailable(f"no pre-generated page for task {task.id} at {path}")
-        html = path.read_text(encoding="utf-8", errors="replace")
-        if not html.strip():
+        data = path.read_bytes()
+        if not data.strip():
             raise PageUnavailable(f"pre-generated page {path} is empty")
-        return html
+        nul = data.find(b"\0")
+        if nul >= 0:
+            raise PageUnavailable(f"pre-generated page {path} is not HTML text (binary: NUL byte at offset {nul})")
+        return data.decode("utf-8", errors="replace")

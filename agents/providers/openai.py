@@ -44,12 +44,14 @@ class OpenAIModel(Model):
     def custom_endpoint(self) -> bool:
         return bool(self.base_url) and _OFFICIAL_HOST not in str(self.base_url)
 
-    def _make_sdk(self) -> openai.AsyncOpenAI:
+    def require_key(self) -> str:
+        """The key; `EMPTY` for a custom endpoint when none is set (vLLM accepts anything)."""
         if self.custom_endpoint and not (self.api_key or os.environ.get("OPENAI_API_KEY")):
-            key = "EMPTY"
-        else:
-            key = self.require_key()
-        return openai.AsyncOpenAI(api_key=key, base_url=self.base_url, max_retries=0,
+            return "EMPTY"
+        return super().require_key()
+
+    def _make_sdk(self) -> openai.AsyncOpenAI:
+        return openai.AsyncOpenAI(api_key=self.require_key(), base_url=self.base_url, max_retries=0,
                                   timeout=self.timeout_s, http_client=self.http_client)
 
     # -- request
