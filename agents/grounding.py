@@ -4,10 +4,12 @@ Rungs, tried in order; the first plausible hit wins and its name is logged per s
 
 1. `hints:role`, `hints:text`, `hints:selector` -- the task's target hints, most robust
    first. Role + accessible name and visible text are matched with Playwright's own
-   accessibility engine; the CSS selector comes from the *reference* page, so a hit is
-   only accepted with some agreement: its text matches the hinted name/text or a quoted
-   string (>= 0.75), or, when there is no text to compare, a description keyword occurs
-   in its text/id/class or its kind fits the description's role word.
+   accessibility engine. The CSS selector comes from the *reference* page, and a role
+   without a name fits every element of that role, so their hits are only accepted
+   with some agreement (`agreeing`): the hit's text matches the hinted name/text or a
+   quoted string (>= 0.75), or, when there is no text to compare, a description keyword
+   occurs in its text/id/class, an ordinal picks it among the role's elements, or (a
+   selector hit) its kind fits the description's role word.
 2. `description` -- the action's description: quoted strings, ordinals ("the 9th star",
    "second tab"), role words (button, link, tab, field/box/input, checkbox, dropdown)
    and keywords, fuzzy-matched over the page's visible elements (`agents.observe`).
@@ -33,7 +35,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from difflib import SequenceMatcher
 
 import cv2
@@ -201,6 +206,20 @@ def plausible(rec: dict | None, kind: str, viewport) -> bool:
     return True
 
 
+def agreeing(recs: list[dict], agree: list[str], cues: Cues, kind: bool) -> list[dict]:
+    """The hits of a hint that does not name its element by itself (a reference
+    selector: `kind`; a role without a name) that agree with the action: their text
+    matches a hinted name/text or a quoted string (>= 0.75). With no text to compare:
+    all of a role's hits when the description has an ordinal ("the 3rd tab": `_choose`
+    picks it), else those with a description keyword in their text/id/class or (`kind`)
+    of the described kind."""
+    if agree:
+        return [r for r in recs if text_score(r, agree) >= 0.75]
+    if not kind and cues.ordinal:
+        return recs
+    return [r for r in recs if keyword_score(r, cues.keywords) > 0 or (kind and role_fits(r, cues.role))]
+
+
 def rank(recs: list[dict], cues: Cues, action, viewport, hint_texts: list[str] = ()) -> list[tuple[float, dict]]:
     """Candidates with a score; ineligible ones dropped. Evidence needed: a quoted /
     hinted text match >= 0.75, or (without quotes) >= 60 % of the *informative*
@@ -246,25 +265,45 @@ def template_from_frames(frame: np.ndarray, before: np.ndarray | None, bbox) -> 
     return crop, mask
 
 
+def _peaks(screen: np.ndarray, crop: np.ndarray, mask: np.ndarray, s: float) -> list[tuple[float, float, float]]:
+    """Up to 12 (score, x, y) peaks >= `VISUAL_MIN_SCORE` of the crop scaled by `s`."""
+    t = cv2.resize(crop, None, fx=s, fy=s, interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
+    m = cv2.resize(mask, (t.shape[1], t.shape[0]), interpolation=cv2.INTER_NEAREST)
+    if t.shape[0] >= screen.shape[0] or t.shape[1] >= screen.shape[1] or t.shape[0] < 4 or t.shape[1] < 4:
+        return []
+    res = cv2.matchTemplate(screen, t, cv2.TM_CCOEFF_NORMED, mask=m if (m == 0).any() else None)
+    res = np.nan_to_num(res, nan=-1.0, posinf=-1.0, neginf=-1.0)
+    peaks = []
+    for _ in range(12):
+        _, v, _, (px, py) = cv2.minMaxLoc(res)
+        if v < VISUAL_MIN_SCORE:
+            break
+        peaks.append((v, px + t.shape[1] / 2, py + t.shape[0] / 2))
+        hw, hh = max(1, t.shape[1] // 2), max(1, t.shape[0] // 2)
+        res[max(0, py - hh):py + hh + 1, max(0, px - hw):px + hw + 1] = -1.0
+    return peaks
+
+
+_SCALE_POOL: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _scale_pool() -> ThreadPoolExecutor:
+    """Threads for the scales (one pool per process: a forked child gets its own)."""
+    global _SCALE_POOL
+    if _SCALE_POOL is None or _SCALE_POOL[0] != os.getpid():
+        _SCALE_POOL = (os.getpid(), ThreadPoolExecutor(min(4, os.cpu_count() or 1), thread_name_prefix="wj-visual"))
+    return _SCALE_POOL[1]
+
+
 def match_template(screen: np.ndarray, crop: np.ndarray, mask: np.ndarray, expect: tuple[float, float] | None
                    ) -> tuple[float, float, float] | None:
-    """Best (x, y, score) of the crop's centre on the screen over `VISUAL_SCALES`; among
-    peaks within 0.02 of the best, the one nearest `expect`."""
-    peaks = []
-    for s in VISUAL_SCALES:
-        t = cv2.resize(crop, None, fx=s, fy=s, interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
-        m = cv2.resize(mask, (t.shape[1], t.shape[0]), interpolation=cv2.INTER_NEAREST)
-        if t.shape[0] >= screen.shape[0] or t.shape[1] >= screen.shape[1] or t.shape[0] < 4 or t.shape[1] < 4:
-            continue
-        res = cv2.matchTemplate(screen, t, cv2.TM_CCOEFF_NORMED, mask=m if (m == 0).any() else None)
-        res = np.nan_to_num(res, nan=-1.0, posinf=-1.0, neginf=-1.0)
-        for _ in range(12):
-            _, v, _, (px, py) = cv2.minMaxLoc(res)
-            if v < VISUAL_MIN_SCORE:
-                break
-            peaks.append((v, px + t.shape[1] / 2, py + t.shape[0] / 2))
-            hw, hh = max(1, t.shape[1] // 2), max(1, t.shape[0] // 2)
-            res[max(0, py - hh):py + hh + 1, max(0, px - hw):px + hw + 1] = -1.0
+    """Best (x, y, score) of the crop's centre on the screen over `VISUAL_SCALES` (matched
+    in parallel: OpenCV releases the GIL); among peaks within 0.02 of the best, the one
+    nearest `expect`."""
+    if screen.size == 0 or (screen == screen[0, 0]).all():
+        return None         # a blank screen: every window is flat, nothing correlates
+    per_scale = _scale_pool().map(lambda s: _peaks(screen, crop, mask, s), VISUAL_SCALES)
+    peaks = [p for ps in per_scale for p in ps]      # in scale order, as ties are broken by it
     if not peaks:
         return None
     top = max(p[0] for p in peaks)
@@ -277,23 +316,32 @@ def match_template(screen: np.ndarray, crop: np.ndarray, mask: np.ndarray, expec
     return float(x), float(y), float(v)
 
 
+_TEMPLATES: dict[tuple, dict] = {}    # (video file, actions) -> {index: template}; per process
+_TEMPLATES_LOCK = threading.Lock()
+TEMPLATE_CACHE = 32                   # tasks whose templates are kept
+
+
 class ReferenceFrames:
-    """Reference-video frames at each action's timestamp (and just before the pointer
-    moved in), decoded in one pass on first use."""
+    """The targets' templates (`template_from_frames`: the crop at each action's
+    timestamp, masked where the frame just before the pointer moved in differs), from
+    the reference video decoded in one pass on first use. Templates are small and kept
+    per process, keyed by the video file and the actions, so later judgments of the same
+    task do not decode the video again."""
 
     def __init__(self, task):
-        self.task, self._frames = task, None
+        self.task, self._templates = task, None
 
-    def _load(self) -> dict[int, tuple[np.ndarray, np.ndarray | None]]:
-        from judge.video import iter_frames
-
+    def _want(self) -> dict[int, tuple[float, float]]:
         want = {}
         for i, a in enumerate(self.task.spec.actions):
             if a.timestamp_s is not None and a.target.bbox:
                 want[i] = (a.timestamp_s, max(0.0, a.timestamp_s - PRE_MOVE_S - 0.5 / self.task.spec.fps))
+        return want
+
+    def _frames(self, want: dict[int, tuple[float, float]]) -> dict[int, tuple[np.ndarray, np.ndarray | None]]:
+        from judge.video import iter_frames
+
         out: dict[int, list] = {i: [None, None] for i in want}
-        if not want or not self.task.video_path.exists():
-            return {}
         first = None
         for t, frame in iter_frames(self.task.video_path):
             first = t if first is None else first
@@ -305,10 +353,33 @@ class ReferenceFrames:
                     out[i][1] = frame
         return {i: (f[0], f[1]) for i, f in out.items() if f[0] is not None}
 
-    async def get(self, index: int):
-        if self._frames is None:
-            self._frames = await asyncio.to_thread(self._load)
-        return self._frames.get(index)
+    def _load(self) -> dict[int, tuple[np.ndarray, np.ndarray] | None]:
+        want, video = self._want(), self.task.video_path
+        if not want or not video.exists():
+            return {}
+        st, actions = video.stat(), self.task.spec.actions
+        key = (str(video.resolve()), st.st_mtime_ns, st.st_size,
+               tuple((i, *want[i], tuple(actions[i].target.bbox)) for i in want))
+        with _TEMPLATES_LOCK:
+            if key in _TEMPLATES:
+                return _TEMPLATES[key]
+        tpls = {}
+        for i, (f, b) in self._frames(want).items():
+            tpl = template_from_frames(f, b, actions[i].target.bbox)
+            tpls[i] = tpl and tuple(np.array(a) for a in tpl)   # copies: not views of whole frames
+            for arr in tpls[i] or ():
+                arr.setflags(write=False)                       # shared by later judgments
+        with _TEMPLATES_LOCK:
+            _TEMPLATES[key] = tpls
+            while len(_TEMPLATES) > TEMPLATE_CACHE:
+                _TEMPLATES.pop(next(iter(_TEMPLATES)))
+        return tpls
+
+    async def template(self, index: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """Action `index`'s (crop, mask), or None (no bbox/timestamp/video, or a flat crop)."""
+        if self._templates is None:
+            self._templates = await asyncio.to_thread(self._load)
+        return self._templates.get(index)
 
 
 # ---- judge-model rungs ---------------------------------------------------------------------
@@ -457,10 +528,13 @@ class Grounder:
 
     async def _hints(self, action, t, cues):
         page = self.s.page
+        agree = [a for a in (t.name, t.text, *cues.quoted) if a]
         if t.role:
-            recs = await self._locate(page.get_by_role(t.role, name=t.name, exact=True) if t.name else page.get_by_role(t.role))
-            if not recs and t.name:
-                recs = await self._locate(page.get_by_role(t.role, name=t.name))
+            if t.name:
+                recs = await self._locate(page.get_by_role(t.role, name=t.name, exact=True)) \
+                    or await self._locate(page.get_by_role(t.role, name=t.name))
+            else:   # a role alone names no element: every link of the page is "a link"
+                recs = agreeing(await self._locate(page.get_by_role(t.role)), agree, cues, kind=False)
             pick = await self._choose(recs, cues, action) if recs else None
             if pick:
                 return "hints:role", pick, 1.0, None
@@ -470,12 +544,7 @@ class Grounder:
             if pick:
                 return "hints:text", pick, 0.9, None
         if t.selector:
-            recs = await self._locate(page.locator(t.selector))
-            agree = [a for a in (t.name, t.text, *cues.quoted) if a]
-            if agree:
-                recs = [r for r in recs if text_score(r, agree) >= 0.75]
-            else:   # no text to compare: some evidence (a keyword in its text/id/class, or its kind)
-                recs = [r for r in recs if keyword_score(r, cues.keywords) > 0 or role_fits(r, cues.role)]
+            recs = agreeing(await self._locate(page.locator(t.selector)), agree, cues, kind=True)
             pick = await self._choose(recs, cues, action) if recs else None
             if pick:
                 return "hints:selector", pick, 0.7, None
@@ -505,11 +574,7 @@ class Grounder:
         return None
 
     async def _visual(self, index, action):
-        got = await self.frames.get(index)
-        if not got:
-            return None
-        frame, before = got
-        tpl = template_from_frames(frame, before, action.target.bbox)
+        tpl = await self.frames.template(index)
         if tpl is None:
             return None
         screen = await self._page(lambda s: s.screenshot())

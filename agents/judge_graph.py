@@ -62,7 +62,7 @@ from judge.browser.runtime import BrowserError, PageError, decode_png
 from judge.record import page_folders
 from judge.score import JudgeError
 
-GRAPH_VERSION = "1"
+GRAPH_VERSION = "2"  # 2: "no longer shows X" alone is no evidence; role-only hints need agreement
 SETTLE_MS = 1000.0          # virtual time after load and after each action (as judge.record)
 BROWSER_RETRIES = 2
 NODES = ("load", "ground", "act", "settle", "observe", "verify", "score")

@@ -12,8 +12,9 @@ verdict holds. Verdicts, each with its `source`:
   show", "is removed", "instead of", "from X to ..."). Present = in the rendered visible
   text (`agents.observe`), case- and space-insensitive, word-bounded, else in the OCR of
   the after-screenshot. A text that was already shown, in the same elements, before the
-  action proves nothing (unless the assertion says "still"/"remains"): when no quoted
-  text newly appeared or vanished, the assertion is left to the next rule.
+  action proves nothing, nor does the absence of a text that was never shown (unless the
+  assertion says "still"/"remains"): when no quoted text newly appeared or vanished, the
+  assertion is left to the next rule.
 - appear / disappear wording without quotes (`rule:appeared`, `rule:disappeared`): some
   element became visible / hidden.
 - state wording about the target ("highlighted", "selected", "checked", ...): the pixels
@@ -217,9 +218,9 @@ def check_quoted(assertion: str, before: dict, after: dict, ocr_after=None) -> V
         else:
             if now:
                 return Verdict(False, "rule:quoted-text", f'"{q}" is still shown')
-            evidence += bool(was)
+            evidence += bool(was) or bool(_STILL.search(assertion))
             notes.append(f'"{q}" not shown')
-    if undecided and not evidence:
+    if not evidence:
         return None      # nothing the assertion names appeared or vanished: this rule cannot tell
     context = f" (shown before too: {', '.join(undecided)})" if undecided else ""
     return Verdict(True, "rule:quoted-text", "; ".join(notes) + context)

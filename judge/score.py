@@ -30,7 +30,7 @@ from judge.browser.runtime import Browser, BrowserError
 from judge.record import page_folders, render_page
 from judge.tasks import Task, load_task
 
-SCORER_VERSION = "1"
+SCORER_VERSION = "2"  # bump when a score for the same page can change (2: interactive verdict rules)
 
 
 class JudgeError(RuntimeError):

@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from agents.grounding import (Cues, match_template, ordinal, parse_choice, pick_ordinal, quoted_strings, rank,
-                              similarity, template_from_frames)
+from agents.grounding import (Cues, agreeing, match_template, ordinal, parse_choice, pick_ordinal, quoted_strings,
+                              rank, similarity, template_from_frames)
 from agents.observe import set_of_marks
 from agents.verify import (Verdict, changed_pixels, check_quoted, expectations, page_changed, parse_rubric,
                            parse_verdict, rule_verdict, scroll_moved)
@@ -58,6 +58,14 @@ def test_rank_uses_quotes_roles_and_keywords():
     assert rank([heading], Cues("Click the 'Remove' button"), Action(type="click", description="d"), vp) == []
 
 
+def test_a_hint_that_names_no_element_needs_agreement():
+    shop, laptops = rec("Shop", tag="a", role="link"), rec("Laptops Ultrabooks and gaming", tag="a", role="link")
+    assert agreeing([shop, laptops], ["Laptops"], Cues("Click 'Laptops' in the dropdown"), kind=False) == [laptops]
+    assert agreeing([shop, laptops], [], Cues("Click the second link"), kind=False) == [shop, laptops]   # ordinal
+    assert agreeing([shop, laptops], [], Cues("Click the link"), kind=False) == []          # any link: no evidence
+    assert agreeing([shop, laptops], [], Cues("Click the link"), kind=True) == [shop, laptops]   # a selector's kind
+
+
 def test_ordinal_picks_from_the_matching_sibling_group():
     stars = [rec("★", group="stars", gi=i, box=(100 + 30 * i, 50, 25, 25)) for i in range(5)]
     tabs = [rec(t, group="tabs", gi=i, role="tab") for i, t in enumerate(["One", "Two", "Three", "Four", "Five"])]
@@ -88,6 +96,9 @@ def test_quoted_text_rule():
     assert check_quoted('The field still shows "Milk"', before, before).passed
     assert check_quoted('It no longer shows "Tea"', before, state([("li2", "Milk")])).passed
     assert check_quoted('It no longer shows "Tea"', before, added).passed is False
+    # the absence of a text that was never shown proves nothing either (a dead button)
+    assert check_quoted('It no longer shows "Coffee"', before, before) is None
+    assert check_quoted('It still does not show "Coffee"', before, before).passed
     # short strings match whole words only
     assert check_quoted('The rating shows "4"', state(), state([("p", "14 reviews")])).passed is False
     # OCR fallback for text the DOM does not have (canvas)
