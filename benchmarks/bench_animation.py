@@ -1,4 +1,5 @@
-"""Per shipped animation task: seconds for render, crop, appearance and temporal, and the
+"""Per shipped animation task: seconds for render, crop, appearance and temporal (the last
+two run side by side, as in `judge score`), and the
 total as a ratio of the clip's own duration (offline backends, reference side cached).
 
     .venv/bin/python benchmarks/bench_animation.py [--tasks tasks/animation] [--seconds 5]
@@ -26,7 +27,7 @@ from judge.record import page_folders, render_page  # noqa: E402
 from judge.score import ScoreConfig, animation_backends, reference_features  # noqa: E402
 from judge.tasks import find_task_dirs, load_task  # noqa: E402
 from metrics import appearance, temporal  # noqa: E402
-from metrics.crop import box_from_mask, change_mask  # noqa: E402
+from metrics.animation import prepare_video  # noqa: E402
 
 
 async def main(args) -> None:
@@ -46,25 +47,21 @@ async def main(args) -> None:
             r = await render_page(b, task.reference_page_path.read_bytes(), viewport=spec.viewport, fps=spec.fps,
                                   n_frames=spec.n_frames, folders=page_folders(None, task.assets_path))
             t1 = time.perf_counter()
-            mask = change_mask(r.frames)
-            box = box_from_mask(mask)
+            feats = prepare_video(r.frames, embedder, tracker, fallback_box=ref.box)  # as judge score
+            a = appearance.compare(ref.appearance, feats.appearance)["appearance"]
+            tv = temporal.compare(ref.temporal, feats.temporal)["temporal"]
             t2 = time.perf_counter()
-            app = appearance.prepare(r.frames, embedder, box=box, fallback_box=ref.box)
-            a = appearance.compare(ref.appearance, app)["appearance"]
-            t3 = time.perf_counter()
-            tmp = temporal.prepare(r.frames, tracker, box=box, mask=mask)
-            tv = temporal.compare(ref.temporal, tmp)["temporal"]
-            t4 = time.perf_counter()
             dur = spec.n_frames / spec.fps
-            total = t4 - t0
-            rows.append((task.id, t1 - t0, t2 - t1, t3 - t2, t4 - t3, total / dur))
-            print(f"{task.id:<16} render {t1 - t0:5.2f}s  crop {t2 - t1:4.2f}s  appearance {t3 - t2:4.2f}s  "
-                  f"temporal {t4 - t3:4.2f}s  total {total:5.2f}s = {total / dur:4.2f}x of {dur:.1f}s "
-                  f"(appearance {a:.3f}, temporal {tv if tv is None else round(tv, 3)})")
-    med = statistics.median(r[5] for r in rows)
+            total = t2 - t0
+            sec = feats.seconds
+            rows.append((task.id, t1 - t0, t2 - t1, total / dur))
+            print(f"{task.id:<16} render {t1 - t0:5.2f}s  metrics {t2 - t1:4.2f}s (crop {sec['crop']:4.2f}s, "
+                  f"appearance {sec['embed']:4.2f}s || temporal {sec['track']:4.2f}s)  total {total:5.2f}s = "
+                  f"{total / dur:4.2f}x of {dur:.1f}s (appearance {a:.3f}, temporal {tv if tv is None else round(tv, 3)})")
+    med = statistics.median(r[3] for r in rows)
     print(f"median total / clip duration over {len(rows)} tasks: {med:.2f}x "
           f"(render {statistics.median(r[1] for r in rows):.2f}s, metrics "
-          f"{statistics.median(r[2] + r[3] + r[4] for r in rows):.2f}s)")
+          f"{statistics.median(r[2] for r in rows):.2f}s)")
     print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 

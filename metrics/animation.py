@@ -24,6 +24,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,11 +75,19 @@ def prepare_video(frames: np.ndarray, embedder: Embedder, tracker: Tracker, *,
     mask = change_mask(frames)
     box = box_from_mask(mask)
     t1 = time.perf_counter()
-    app = appearance.prepare(frames, embedder, box=box, fallback_box=fallback_box, stride=stride)
-    t2 = time.perf_counter()
-    tmp = temporal.prepare(frames, tracker, box=box, mask=mask)
-    t3 = time.perf_counter()
-    return VideoFeatures(box, app, tmp, stride, {"crop": t1 - t0, "embed": t2 - t1, "track": t3 - t2})
+
+    def track():
+        t = time.perf_counter()
+        return temporal.prepare(frames, tracker, box=box, mask=mask), time.perf_counter() - t
+
+    # the two halves are independent and spend their time in numpy/OpenCV/torch code that
+    # releases the GIL: tracking runs in a second thread while this one embeds
+    with ThreadPoolExecutor(1, thread_name_prefix="webjudge-track") as pool:
+        tracking = pool.submit(track)
+        app = appearance.prepare(frames, embedder, box=box, fallback_box=fallback_box, stride=stride)
+        t2 = time.perf_counter()
+        tmp, track_s = tracking.result()
+    return VideoFeatures(box, app, tmp, stride, {"crop": t1 - t0, "embed": t2 - t1, "track": track_s})
 
 
 def _exec(exec_info, frames) -> ExecResult:
