@@ -55,7 +55,8 @@ from langgraph.graph import END, START, StateGraph
 
 from agents import observe as ob
 from agents.actions import Grounded, perform
-from agents.grounding import Grounder, ReferenceFrames
+from agents.grounding import Grounder
+from agents.visual_match import ReferenceFrames
 from agents.verify import JudgeModel, rubric_score, verify_step
 from metrics.interactive import grounding_stats, ifs_pair as ifs_of
 from judge.browser.runtime import BrowserError, PageError, decode_png

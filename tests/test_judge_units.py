@@ -6,8 +6,9 @@ import cv2
 import numpy as np
 import pytest
 
-from agents.grounding import (Cues, agreeing, match_template, ordinal, parse_choice, pick_ordinal, quoted_strings,
-                              rank, similarity, template_from_frames)
+from agents.cues import Cues, agreeing, ordinal, pick_ordinal, quoted_strings, rank, similarity
+from agents.grounding import parse_choice
+from agents.visual_match import match_template, template_from_frames
 from agents.observe import set_of_marks
 from agents.verify import (Verdict, changed_pixels, check_quoted, expectations, page_changed, parse_rubric,
                            parse_verdict, rule_verdict, scroll_moved)

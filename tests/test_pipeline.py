@@ -3,7 +3,6 @@ ranking of the baselines, resume, failed generations, judge errors, workers, ref
 a run directory made by another command. Tasks are 1 s clips at 320x240 made in a tmp dir."""
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import shutil
