@@ -510,13 +510,28 @@ class PageSession(SandboxHandlers):
                 return
             await asyncio.sleep(0.02)
 
-    async def advance_to(self, ms: float) -> float:
+    def _seek_time(self, ms: float) -> float:
+        """`ms` as a time to seek to; a crashed renderer or a non-finite time is refused."""
         if self.log.crashed:
             raise PageError("renderer crashed")
         ms = float(ms)
         if ms != ms or ms in (float("inf"), float("-inf")):
             raise ValueError(f"advance_to: not a finite time: {ms}")
+        return ms
+
+    async def advance_to(self, ms: float) -> float:
+        ms = self._seek_time(ms)
         return await self._call(f"window.__webjudge.advanceTo({ms!r})", what=f"advance to {ms:.0f} ms")
+
+    async def advance_and_wait(self, ms: float, wait_frames: int) -> None:
+        """`advance_to(ms)`, then wait `wait_frames` real browser frames (see
+        `screenshot_png`), in one protocol call."""
+        if not wait_frames:
+            await self.advance_to(ms)
+            return
+        ms = self._seek_time(ms)
+        await self._call(f"(window.__webjudge.advanceTo({ms!r}), window.__webjudge.frames({int(wait_frames)}))",
+                         what=f"advance to {ms:.0f} ms", await_promise=True)
 
     async def now(self) -> float:
         return await self._call("window.__webjudge.now()", "now")
@@ -582,7 +597,7 @@ class PageSession(SandboxHandlers):
         pending = None  # (index, future decoding that frame's PNG)
         try:
             for i in range(n_frames):
-                await self._seek_and_wait(start_ms + i * 1000.0 / fps, wait_frames)
+                await self.advance_and_wait(start_ms + i * 1000.0 / fps, wait_frames)
                 png = await self.screenshot_png(wait_frames=0)
                 if pending is not None:
                     deliver(pending[0], await pending[1])
@@ -595,19 +610,6 @@ class PageSession(SandboxHandlers):
                 pending[1].cancel()
         await self.collect_errors()
         return frames
-
-    async def _seek_and_wait(self, ms: float, wait_frames: int) -> None:
-        """`advance_to(ms)`, then wait `wait_frames` real browser frames, in one call."""
-        if not wait_frames:
-            await self.advance_to(ms)
-            return
-        if self.log.crashed:
-            raise PageError("renderer crashed")
-        ms = float(ms)
-        if ms != ms or ms in (float("inf"), float("-inf")):
-            raise ValueError(f"advance_to: not a finite time: {ms}")
-        await self._call(f"(window.__webjudge.advanceTo({ms!r}), window.__webjudge.frames({int(wait_frames)}))",
-                         what=f"advance to {ms:.0f} ms", await_promise=True)
 
 
 def _not_text(data: bytes) -> str | None:
