@@ -25,7 +25,7 @@ import json
 import sys
 from pathlib import Path
 
-from judge.runs import RunDir, RunError, slug, writing
+from judge.runs import RunDir, RunError, slug
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -143,8 +143,7 @@ def _finish(args, run_dir: RunDir, opts, result) -> int:
         for note in result.notes:
             print(f"note: {note}")
     if not args.no_report:
-        with writing(run_dir.report_path):
-            print(f"report: {write_html(info)}  (leaderboard across runs: judge report {run_dir.path} RUN…)")
+        print(f"report: {write_html(info)}  (leaderboard across runs: judge report {run_dir.path} RUN…)")
     else:
         print(f"report: judge report {run_dir.path}")
     return 1 if summary["judge_errors"] or summary["missing"] else 0

@@ -94,20 +94,22 @@ def digest(obj: Any, n: int = 16) -> str:
 
 
 def atomic_write(path: Path, data: bytes | str) -> None:
-    """Write `path` through a temporary file in the same folder and `os.replace`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write `path` through a temporary file in the same folder and `os.replace`. A failed
+    write (`write_error`) leaves the old file as it was."""
     if isinstance(data, str):
         data = data.encode("utf-8")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
 
 # ---- results.jsonl ----------------------------------------------------------------------
@@ -238,8 +240,7 @@ class RunDir:
     def save_page(self, task_id: str, html: str | bytes) -> str:
         """Save a generated page (atomically); returns its sha256."""
         data = html.encode("utf-8") if isinstance(html, str) else html
-        with writing(self.page_path(task_id)):
-            atomic_write(self.page_path(task_id), data)
+        atomic_write(self.page_path(task_id), data)
         return hashlib.sha256(data).hexdigest()
 
     def load_page(self, task_id: str) -> bytes | None:
@@ -249,8 +250,7 @@ class RunDir:
             return None
 
     def save_generation(self, task_id: str, record: dict) -> None:
-        with writing(self.generation_path(task_id)):
-            atomic_write(self.generation_path(task_id), json.dumps(record, indent=2, default=str) + "\n")
+        atomic_write(self.generation_path(task_id), json.dumps(record, indent=2, default=str) + "\n")
 
     def load_generation(self, task_id: str) -> dict | None:
         try:
@@ -274,8 +274,7 @@ class RunDir:
             return repair(self.results_path)
 
     def compact(self) -> tuple[int, int]:
-        with writing(self.results_path):
-            return compact(self.results_path)
+        return compact(self.results_path)
 
     # metadata
     def read_meta(self) -> dict | None:
@@ -287,12 +286,10 @@ class RunDir:
             raise RunError(f"{self.meta_path}: not valid JSON ({e.msg}); move the folder away or fix it") from None
 
     def write_meta(self, meta: dict) -> None:
-        with writing(self.meta_path):
-            atomic_write(self.meta_path, json.dumps(meta, indent=2, default=str) + "\n")
+        atomic_write(self.meta_path, json.dumps(meta, indent=2, default=str) + "\n")
 
     def write_summary(self, summary: dict) -> None:
-        with writing(self.summary_path):
-            atomic_write(self.summary_path, json.dumps(summary, indent=2, default=str) + "\n")
+        atomic_write(self.summary_path, json.dumps(summary, indent=2, default=str) + "\n")
 
     def check_writable(self, min_free: int | None = None) -> None:
         """Before any work: the folder is (or can be made) a directory this process can write,
