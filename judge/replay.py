@@ -61,12 +61,14 @@ def run(args) -> int:
     from judge.cli import UsageError
     from judge.score import JudgeError, config_from_args, score_in_own_browser
     from judge.tasks import load_task
+    from judge.validate import require_valid
 
     task = load_task(args.task)
     if task.family != "interactive":
         raise UsageError(f"{args.task}: family: replay needs an interactive task, this one is {task.family!r}")
     if not args.page.is_file():
         raise UsageError(f"{args.page}: page not found")
+    require_valid(task.root)  # as judge score: a broken video or checkpoint fails before anything is written
     html = args.page.read_bytes()
     if args.fresh and (args.out / ".judge").exists():
         shutil.rmtree(args.out / ".judge")

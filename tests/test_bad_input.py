@@ -292,6 +292,17 @@ def test_cli_score_refuses_a_wrong_codec_or_checkpoint_size(cli, task_dir, tmp_p
     assert code == 2 and len(err) == 1 and f"{t / 'task.json'}: {field}: {file}" in err[0], err
 
 
+def test_cli_replay_refuses_a_broken_task_before_writing(capsys, tmp_path, page):
+    """`judge replay` checks the task as `judge score` does: one line, exit 2, no --out made."""
+    t = broken_video(SHIPPED_INTERACTIVE, tmp_path, "truncated")
+    out = tmp_path / "replay-out"
+    capsys.readouterr()
+    code = main(["replay", str(t), "--page", str(page), "--out", str(out)])
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert code == 2 and len(err) == 1 and f"{t / 'task.json'}: video: {t / 'video.mp4'}" in err[0], err
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("flag,value,message", [
     ("--model", "nosuch/x", "--model: unknown provider 'nosuch'"),
     ("--model", "gibberish", "--model: model 'gibberish' is not of the form provider/model"),
