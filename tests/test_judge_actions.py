@@ -7,8 +7,8 @@ import pytest
 
 from agents.judge_graph import judge_page
 from judge.browser.runtime import Browser
-from judge.record import record_interactive
-from judge.tasks import Action, Target, load_task
+from judge.tasks import Target
+from tests.conftest import record_test_task
 from test_judge_pages import OFFLINE, VP, grocery_page, tasks, verdicts  # noqa: F401  (fixture)
 
 BOARD = """<!doctype html><html><head><style>body{font:16px sans-serif;margin:20px;display:flex;gap:40px}
@@ -30,13 +30,8 @@ BOARD_ACTIONS = [{"type": "drag", "description": "Drag the 'Tea' card to the 'Do
 
 @pytest.fixture(scope="module")
 def board(browser, loop, tmp_path_factory):
-    root = tmp_path_factory.mktemp("board")
-    (root / "src").mkdir()
-    (root / "src" / "reference.html").write_text(BOARD)
-    loop.run_until_complete(record_interactive(browser, root / "src" / "reference.html",
-                                               [Action.model_validate(a) for a in BOARD_ACTIONS], root / "task",
-                                               task_id="board", viewport=VP, fps=10))
-    return load_task(root / "task")
+    return record_test_task(loop.run_until_complete, browser, tmp_path_factory.mktemp("board"), BOARD,
+                            BOARD_ACTIONS, task_id="board", viewport=VP)
 
 
 def without_hints(task):

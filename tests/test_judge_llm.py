@@ -12,9 +12,8 @@ import pytest
 
 from agents.judge_graph import JudgeRun, judge_page
 from agents.providers import get_model
-from judge.record import record_interactive
 from judge.score import JudgeError, ScoreConfig
-from judge.tasks import Action, load_task
+from tests.conftest import record_test_task
 from test_judge_pages import VP
 from test_providers_replay import Sleeps
 
@@ -37,13 +36,8 @@ CANDIDATE = REFERENCE.replace('<button id="c">Continue</button>', '<button id="p
 
 @pytest.fixture(scope="module")
 def cart(browser, loop, tmp_path_factory):
-    root = tmp_path_factory.mktemp("cart")
-    (root / "src").mkdir()
-    (root / "src" / "reference.html").write_text(REFERENCE)
-    loop.run_until_complete(record_interactive(browser, root / "src" / "reference.html",
-                                               [Action.model_validate(a) for a in ACTIONS], root / "task",
-                                               task_id="cart", viewport=VP, fps=10))
-    return load_task(root / "task")
+    return record_test_task(loop.run_until_complete, browser, tmp_path_factory.mktemp("cart"), REFERENCE, ACTIONS,
+                            task_id="cart", viewport=VP)
 
 
 def reply(text: str) -> httpx.Response:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 
 from agents.judge_graph import judge_page
-from judge.record import record_interactive
 from judge.score import ScoreConfig
-from judge.tasks import Action, Viewport, load_task
+from judge.tasks import Viewport
+from tests.conftest import record_test_task
 
 VP = Viewport(width=800, height=600)
 OFFLINE = ScoreConfig(embedder="classic")
@@ -169,13 +169,8 @@ def tasks(browser, loop, tmp_path_factory):
     root = tmp_path_factory.mktemp("judge_tasks")
     out = {}
     for name, html, actions in (("groceries", grocery_page(), GROCERY_ACTIONS), ("settings", SETTINGS, SETTINGS_ACTIONS)):
-        src = root / f"{name}_src"
-        src.mkdir()
-        (src / "reference.html").write_text(html)
-        acts = [Action.model_validate(a) for a in actions]
-        loop.run_until_complete(record_interactive(browser, src / "reference.html", acts, root / name, task_id=name,
-                                                   viewport=VP, fps=10))
-        out[name] = load_task(root / name)
+        out[name] = record_test_task(loop.run_until_complete, browser, root / name, html, actions, task_id=name,
+                                     viewport=VP)
     return out
 
 
