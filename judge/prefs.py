@@ -39,7 +39,6 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from judge.runs import latest, read_results
-
 from metrics.alignment import A_WINS, B_WINS, TIE
 
 A2C_REQUIRED = ("model_1", "model_2", "example")
