@@ -358,13 +358,17 @@ def test_evaluate_refuses_an_unusable_run_directory(evaluate_cli, no_work, task_
     elif case == "read-only-parent":
         parent = tmp_path / "ro"
         parent.mkdir(mode=0o555)
+        reason = "Permission denied"
         try:
             (parent / "probe").mkdir()
-            pytest.skip("this user can write into a read-only folder (root)")
+            # root writes into any folder whatever its mode: take one the kernel refuses
+            # to anybody instead (sysfs: creating entries is not permitted, even to root)
+            (parent / "probe").rmdir()
+            parent, reason = Path("/sys"), "Operation not permitted"
         except PermissionError:
             pass
-        out = parent / "run"
-        expect = f"{out}: cannot write the run directory (Permission denied)"
+        out = parent / "webjudge-run"
+        expect = f"{out}: cannot write the run directory ({reason})"
     else:
         full_disk(monkeypatch, 5 << 20)
         out = existing_run if case.startswith("existing") else tmp_path / "runs" / "new"
