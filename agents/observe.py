@@ -334,12 +334,8 @@ async def guard(session, coro, what: str, soft: bool = False):
 async def call(session, fn: str, *args, what: str | None = None):
     """`window.__wjObs[fn](...args)` in the page, through the session's guarded `run_js`
     (DevTools `Runtime.evaluate`: none of Playwright's in-page machinery, so a page that
-    rewrote built-ins cannot break the judge's view of it); a session without `run_js`
-    uses Playwright's evaluate under `guard`."""
-    if getattr(session, "run_js", None) is not None:
-        expr = f"window.__wjObs.{fn}({', '.join(json.dumps(a) for a in args)})"
-        return await session.run_js(expr, what or fn)
-    return await guard(session, session.page.evaluate(f"(a) => window.__wjObs.{fn}(...a)", list(args)), what or fn)
+    rewrote built-ins cannot break the judge's view of it)."""
+    return await session.run_js(f"window.__wjObs.{fn}({', '.join(json.dumps(a) for a in args)})", what or fn)
 
 
 async def elements(session, limit: int = 1500) -> list[dict]:
