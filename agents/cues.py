@@ -1,9 +1,13 @@
 """What an action's description and target hints ask for, and how well a page element
 fits it: quoted strings, ordinals ("the 9th star", "second tab"), role words, keywords
-and symbols, fuzzy text similarity, position near the target in the reference video,
-plausibility for the action, and the ranking of the page's visible elements
-(`agents.observe` records) that the grounding ladder's text rungs use
-(`agents.grounding`)."""
+and symbols (an icon's classes and glyphs count: "trash" ~ `fa-trash-can`, "close" ~
+"×"), relations to an anchor text ("the checkbox next to 'Buy milk'", "the × on the
+right of 'Read a book'", "the Edit link in the row of 'Alice'": the quoted text names
+the anchor, not the target), fuzzy text similarity, position near the target in the
+reference video, plausibility for the action, and the ranking of the page's visible
+elements (`agents.observe` records) that the grounding ladder's text rungs use
+(`agents.grounding`). A container never outranks a descendant that matches as well
+(`drop_containers`): delegated handlers make rows, lists and sections "interactive"."""
 from __future__ import annotations
 
 import re
@@ -20,13 +24,50 @@ ROLE_WORDS = {"button": "button", "btn": "button", "link": "link", "tab": "tab",
               "menu": "menu", "toggle": "switch", "switch": "switch", "slider": "slider", "icon": "img",
               "image": "img", "logo": "img", "option": "option", "item": "item", "card": "item", "row": "item"}
 SYMBOLS = {"star": "★☆⭐✩✭✮", "heart": "♥❤♡", "close": "×✕✖", "x": "×✕✖✗", "plus": "+＋", "add": "+＋",
-           "minus": "−–", "next": "›»→▶", "previous": "‹«←◀", "back": "‹«←◀", "menu": "☰≡", "search": "🔍⌕",
+           "minus": "−–", "next": "›»→▶❯❱〉", "previous": "‹«←◀❮❰〈", "back": "‹«←◀❮❰〈", "menu": "☰≡", "search": "🔍⌕",
            "check": "✓✔", "delete": "🗑✕×", "remove": "🗑✕×", "help": "?❓ⓘ", "info": "ⓘℹ", "setting": "⚙",
            "home": "⌂🏠", "cart": "🛒", "edit": "✎✏", "play": "▶►", "pause": "⏸", "more": "⋯…⋮"}
 _STOP = set("a an the on in to of and with at for into from by this that it its then please user page "
             "click clicks tap taps press presses double type types enter enters select selects choose hover "
             "over scroll scrolls drag drop move mouse cursor which called labelled labeled named text "
             "button btn link tab field box input element icon open go navigate visit pick one ones your my our".split())
+
+
+# what icon-only controls are called, and the words their classes / labels / glyphs use
+_ICON_GROUPS = [
+    ("trash", "delete", "remove", "bin", "garbage", "destroy", "erase"),
+    ("edit", "pencil", "pen", "modify", "rename"),
+    ("close", "times", "xmark", "dismiss", "cancel", "x"),
+    ("next", "right", "forward", "chevron-right", "arrow-right", "caret-right"),
+    ("previous", "prev", "left", "back", "chevron-left", "arrow-left", "caret-left"),
+    ("plus", "add", "expand", "new", "create"),
+    ("minus", "collapse", "subtract"),
+    ("search", "magnifier", "magnifying", "magnify", "loupe", "find"),
+    ("settings", "setting", "gear", "cog", "preferences", "options"),
+    ("menu", "hamburger", "bars", "navicon"),
+    ("heart", "like", "favorite", "favourite", "love"),
+    ("star", "rating", "rate"),
+    ("cart", "basket", "bag", "shopping"),
+    ("user", "profile", "account", "person", "avatar"),
+    ("down", "chevron-down", "caret-down", "arrow-down", "dropdown"),
+    ("up", "chevron-up", "caret-up", "arrow-up"),
+    ("check", "tick", "done", "confirm", "ok"),
+    ("play", "start"), ("pause", "stop"), ("share", "send"), ("download", "save"), ("copy", "duplicate"),
+    ("more", "ellipsis", "dots", "kebab", "overflow"),
+]
+ICON_WORDS: dict[str, set[str]] = {}
+for _group in _ICON_GROUPS:
+    for _w in _group:
+        ICON_WORDS.setdefault(_w, set()).update(_group)
+
+# relation words between a target and a quoted anchor: "the checkbox next to 'Buy milk'"
+_REL_WORDS = (r"next\s+to|beside|besides|alongside|near|by|(?:to\s+the\s+|on\s+the\s+)?left\s+(?:side\s+)?of|"
+              r"(?:to\s+the\s+|on\s+the\s+)?right\s+(?:side\s+)?of|above|below|under|underneath|beneath|"
+              r"(?:in|inside|within|on)\s+the\s+(?:same\s+)?(?:row|card|line|item|entry|tile|section|box|panel|"
+              r"group|list\s+item|column|cell|record)\s+(?:of|for|with|containing|labell?ed|named|called|that\s+says)|"
+              r"(?:of|for|in)")
+_RELATION = re.compile(r"\b(" + _REL_WORDS + r")\s+(?:the\s+(?:\w+\s+){0,2})?"
+                       r"(?=[\"“‘«']|(?<![A-Za-z0-9])')", re.I)
 
 
 def norm(s: str) -> str:
@@ -65,29 +106,89 @@ def similarity(q: str, t: str) -> float:
 
 
 def _fields(rec: dict) -> list[str]:
-    return [rec.get(k) or "" for k in ("name", "text", "title", "placeholder", "value")]
+    return [rec.get(k) or "" for k in ("name", "text", "title", "placeholder", "value", "pseudo")]
 
 
 def _words(text: str) -> set[str]:
     return {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in re.findall(r"[a-z0-9]+", norm(text))}
 
 
-class Cues:
-    """What a description says about its target (the typed/selected text excluded)."""
+def relation(description: str, exclude: tuple[str, ...] = ()) -> tuple[str, str, str] | None:
+    """(kind, anchor text, the description without the relation) for "the checkbox next to
+    'Buy milk'": kind is near / left / right / above / below / within. A quoted string
+    that is the typed text or the object of an action verb ("Click 'Save' in the row of
+    'Alice'": 'Save' is the target, 'Alice' the anchor) is not an anchor. None: no relation."""
+    ex = {norm(e) for e in exclude if e}
+    for m in _RELATION.finditer(description or ""):
+        q = _QUOTE.match(description, m.end())
+        if not q:
+            continue
+        anchor = next(g for g in q.groups() if g)
+        if norm(anchor) in ex:
+            continue
+        word = re.sub(r"\s+", " ", m.group(1).lower())
+        before = description[:m.start()]
+        if word in ("of", "for", "in", "by"):
+            # "of/for/in 'X'" relates only when a target kind precedes it without its own quote:
+            # "the Edit link of 'Alice'", "the checkbox for 'Email alerts'"; not "a list of 'X'"
+            tail = re.sub(r"[^a-z ]", " ", before.lower()).split()[-3:]
+            if not any(w in ROLE_WORDS or w in ICON_WORDS or w in ("control", "toggle", "arrow", "circle", "x")
+                       for w in tail) or quoted_strings(before[-40:]):
+                continue
+        kind = ("left" if "left" in word else "right" if "right" in word else "above" if word == "above"
+                else "below" if word in ("below", "under", "underneath", "beneath")
+                else "within" if word.startswith(("in ", "inside", "within", "on ")) else "near")
+        rest = description[:m.start()] + " " + description[q.end():]
+        return kind, anchor, rest
+    return None
 
-    def __init__(self, description: str, exclude: tuple[str, ...] = ()):
+
+class Cues:
+    """What a description says about its target (the typed/selected text excluded).
+    With a relation ("the checkbox next to 'Buy milk'"), `anchor` is the quoted text the
+    target relates to and `relation` the kind; the anchor is no text the target must show."""
+
+    def __init__(self, description: str, exclude: tuple[str, ...] = (), kind: str | None = None):
         ex = {norm(e) for e in exclude if e}
+        rel = relation(description, exclude)
+        self.relation, self.anchor = (rel[0], rel[1]) if rel else (None, None)
+        if rel:
+            description = rel[2]
         self.quoted = [q for q in quoted_strings(description) if norm(q) not in ex]
         self.ordinal, self.noun = ordinal(description)
         rest = _QUOTE.sub(" ", description)
+        # a glyph in the description names its icon: "the × button" ~ close, "❯" ~ next
+        glyphs = {k for k, chars in SYMBOLS.items() if len(k) > 1 and any(c in rest for c in chars)}
         words = re.findall(r"[a-z]+", rest.lower())
-        self.role = next((ROLE_WORDS[w] for w in reversed(words) if w in ROLE_WORDS), None)
+        word = next((w for w in reversed(words) if w in ROLE_WORDS), None)
+        self.role = ROLE_WORDS[word] if word else None
+        if word == "box":        # "check the box next to ...": a checkbox; "the search box": a field
+            if re.search(r"\b(check|checks|uncheck|unchecks|tick|ticks|untick|unticks|mark|marks|unmark)\b|\bempty box\b",
+                         description, re.I):
+                self.role = "checkbox"
+            elif kind is not None and kind != "type":
+                self.role = None
         self.keywords = {w for w in _words(rest) if w not in _STOP and not w.isdigit() and w not in _ORD_WORDS
                          and not re.fullmatch(r"\d+(st|nd|rd|th)", w)} - {norm(e) for e in ex}
+        if glyphs and not self.keywords & glyphs:
+            self.keywords |= glyphs
+
+
+_CUSTOM_KIND = {"textbox": ("input", "textfield", "text-field", "textarea", "field"), "combobox": ("select", "combobox"),
+                "checkbox": ("checkbox",), "radio": ("radio",), "switch": ("switch", "toggle"), "tab": ("tab",),
+                "button": ("button", "btn"), "link": ("link",), "slider": ("slider", "range"), "option": ("option",)}
+
+
+def _custom_kind(rec: dict, role: str) -> bool:
+    """A custom element named for the kind: <md-primary-tab>, <sl-checkbox>, <md-outlined-button>."""
+    parts = rec["tag"].split("-")
+    return len(parts) > 1 and any(k in parts or k in rec["tag"] for k in _CUSTOM_KIND.get(role, ()))
 
 
 def role_fits(rec: dict, role: str | None) -> bool | None:
     """True/False when the element is/is not of the described kind; None if no opinion."""
+    if role and "-" in rec.get("tag", "") and _custom_kind(rec, role):
+        return True
     if not role or role in ("item", "menu", "img"):
         if role == "img":
             return rec["tag"] in ("img", "svg", "canvas") or rec["role"] == "img" or None
@@ -111,7 +212,16 @@ def keyword_hit(rec: dict, k: str) -> float:
     text = " ".join(_fields(rec))
     if k in _words(text) or any(c in text for c in SYMBOLS.get(k, "")):
         return 1.0
-    return 0.5 if k in _words(re.sub(r"[-_]", " ", f"{rec.get('id', '')} {rec.get('cls', '')}")) else 0.0
+    own = _words(re.sub(r"[-_]", " ", f"{rec.get('id', '')} {rec.get('cls', '')}"))
+    if k in own:
+        return 0.5
+    icon = rec.get("icon") or ""
+    if icon:   # an icon-only control: its parts' classes, labels and glyphs ("fa-trash-can", "×")
+        words = _words(re.sub(r"[-_]", " ", icon)) | own
+        syn = ICON_WORDS.get(k, {k})
+        if words & syn or any(c in icon for w in syn for c in SYMBOLS.get(w, "")):
+            return 0.75
+    return 0.0
 
 
 def keyword_score(rec: dict, keywords: set[str]) -> float:
@@ -178,15 +288,24 @@ def agreeing(recs: list[dict], agree: list[str], cues: Cues, kind: bool) -> list
 
 
 def rank(recs: list[dict], cues: Cues, action, viewport, hint_texts: list[str] = ()) -> list[tuple[float, dict]]:
-    """Candidates with a score; ineligible ones dropped. Evidence needed: a quoted /
-    hinted text match >= 0.75, or (without quotes) >= 60 % of the *informative*
+    """`rank_evidence` without the evidence."""
+    return [(s, r) for s, r, _ in rank_evidence(recs, cues, action, viewport, hint_texts)]
+
+
+def rank_evidence(recs: list[dict], cues: Cues, action, viewport,
+                  hint_texts: list[str] = ()) -> list[tuple[float, dict, dict]]:
+    """Candidates with a score and its evidence; ineligible ones dropped. Evidence needed:
+    a quoted / hinted text match >= 0.75, or (without quotes) >= 60 % of the *informative*
     keywords -- those found on some element of the page ("in the dropdown", "in its
     corner" name places, not the target). A role word that does not fit costs 0.15
-    (it may name a container: "'Laptops' in the dropdown")."""
+    (it may name a container: "'Laptops' in the dropdown"). A container never beats a
+    descendant that matches as well (`drop_containers`)."""
+    if cues.anchor:
+        return rank_related(recs, cues, action, viewport, hint_texts)
     wanted = list(hint_texts) + cues.quoted
     bbox = action.target.bbox
     informative = {k for k in cues.keywords if any(keyword_hit(r, k) for r in recs)}
-    out = []
+    out, ev = [], {}
     for r in recs:
         fits = role_fits(r, cues.role)
         ts = text_score(r, wanted) if wanted else 0.0
@@ -195,8 +314,137 @@ def rank(recs: list[dict], cues: Cues, action, viewport, hint_texts: list[str] =
             continue
         if not wanted and ks < 0.6:
             continue
+        prox = proximity(r, bbox, viewport)
         score = 0.6 * ts + 0.25 * ks + (0.15 if fits else -0.15 if fits is False else 0.0) \
-            + (0.1 if r["why"] else 0.0) + 0.1 * proximity(r, bbox, viewport)
+            + (0.1 if r["why"] else 0.0) + 0.1 * prox
         out.append((score, r))
+        ev[r["path"]] = {"text": round(ts, 3), "keywords": round(ks, 3), "role_fit": fits, "interactive": r["why"] or None,
+                         **({"proximity": round(prox, 3)} if bbox else {})}
+    out.sort(key=lambda p: -p[0])
+    return [(s, r, ev[r["path"]]) for s, r in drop_containers(out)]
+
+
+# ---- containers, relations, evidence ------------------------------------------------------------
+def _segments(path: str) -> list[str]:
+    return re.split(r" > | >>> ", path or "")
+
+
+def contains(outer: str, inner: str) -> bool:
+    """Is the element at path `inner` inside the one at `outer` (composed tree)?"""
+    return inner != outer and (inner.startswith(outer + " > ") or inner.startswith(outer + " >>> "))
+
+
+def lca_depth(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(_segments(a), _segments(b)):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def drop_containers(scored: list[tuple[float, dict]], margin: float = 0.2) -> list[tuple[float, dict]]:
+    """Drop every candidate that contains another candidate scoring at least its score
+    minus `margin`: delegated handlers make rows, lists and whole sections "interactive",
+    and their text includes the text of what the user really clicks."""
+    out = []
+    for s, r in scored:
+        if any(contains(r["path"], d["path"]) and sd >= s - margin for sd, d in scored if d is not r):
+            continue
+        out.append((s, r))
+    return out
+
+
+def _centre(rec: dict) -> tuple[float, float]:
+    x, y, w, h = rec["box"]
+    return x + w / 2, y + h / 2
+
+
+def _overlap(a: tuple[float, float], b: tuple[float, float]) -> float:
+    return min(a[1], b[1]) - max(a[0], b[0])
+
+
+def relation_score(cand: dict, anchor: dict, kind: str, max_depth: int, viewport) -> float:
+    """How well `cand` stands in relation `kind` to `anchor`, in [0, 1]: the deeper their
+    common container (the same row / card / label), the closer on screen, the better; a
+    wrong side (left/right/above/below) costs half. The anchor itself and its containers
+    score 0: a target next to a text is not the text's own row."""
+    if cand["path"] == anchor["path"] or contains(cand["path"], anchor["path"]):
+        return 0.0
+    depth = lca_depth(cand["path"], anchor["path"]) / max(1, max_depth)
+    (cx, cy), (ax, ay) = _centre(cand), _centre(anchor)
+    diag = (viewport[0] ** 2 + viewport[1] ** 2) ** 0.5
+    near = 1.0 - min(1.0, ((cx - ax) ** 2 + (cy - ay) ** 2) ** 0.5 / (0.5 * diag))
+    bx, by, bw, bh = cand["box"]
+    ax0, ay0, aw, ah = anchor["box"]
+    same_row = _overlap((by, by + bh), (ay0, ay0 + ah)) > 0.3 * min(bh, ah)
+    same_col = _overlap((bx, bx + bw), (ax0, ax0 + aw)) > 0
+    side_ok = {"left": cx < ax and same_row, "right": cx > ax and same_row,
+               "above": cy < ay and (same_col or abs(cx - ax) < 200), "below": cy > ay and (same_col or abs(cx - ax) < 200)
+               }.get(kind, True)
+    return round((0.65 * depth + 0.35 * near) * (1.0 if side_ok else 0.5), 4)
+
+
+def anchors(recs: list[dict], text: str) -> list[dict]:
+    """The smallest elements showing the anchor text best (>= 0.75 similarity) -- by what
+    they show (text, drawn glyphs), not by their accessible name: a checkbox labelled
+    'Buy milk' is a candidate *for* "the checkbox next to 'Buy milk'", not its anchor."""
+    scored = [(max(similarity(text, r.get("text") or ""), similarity(text, r.get("pseudo") or "")), r) for r in recs]
+    scored = [(s, r) for s, r in scored if s >= 0.75]
+    if not scored:
+        return []
+    best = max(s for s, _ in scored)
+    top = [r for s, r in scored if s >= best - 0.05]
+    return [r for r in top if not any(contains(r["path"], o["path"]) for o in top if o is not r)]
+
+
+def kind_fit(rec: dict, cues: "Cues", informative: set[str]) -> float:
+    """How well an element is the kind of thing described, in [0, 1] (1: role word fits or a
+    keyword/icon names it; 0: the role word does not fit)."""
+    fits = role_fits(rec, cues.role)
+    if fits is False:
+        return 0.0
+    ks = keyword_score(rec, informative) if informative else 0.0
+    if fits:
+        return 1.0 if ks or not informative else 0.8
+    return max(0.3, ks) if informative else (0.6 if rec.get("why") else 0.3)
+
+
+def rank_related(recs: list[dict], cues: "Cues", action, viewport, hint_texts: list[str] = ()) -> list[tuple[float, dict, dict]]:
+    """Candidates for a relational description, best first, with their evidence: kind fit
+    (role word, keywords, icon), relation to the best anchor, other quoted texts (>= 0.75
+    needed), interactivity. Elements that are not interactive, the anchor, and candidates
+    of the wrong kind are left out."""
+    found = anchors(recs, cues.anchor)
+    if not found:
+        return []
+    informative = {k for k in cues.keywords if any(keyword_hit(r, k) for r in recs)}
+    wanted = list(hint_texts) + cues.quoted
+    pool = []
+    for r in recs:
+        if not (r.get("why") or r.get("editable")) or any(r is a for a in found):
+            continue
+        kf = kind_fit(r, cues, informative)
+        if kf == 0.0 or (informative and cues.role is None and keyword_score(r, informative) == 0):
+            continue
+        ts = text_score(r, wanted) if wanted else None
+        if wanted and ts < 0.75:
+            continue
+        pool.append((r, kf, ts))
+    if not pool:
+        return []
+    max_depth = max(lca_depth(r["path"], a["path"]) for r, _, _ in pool for a in found)
+    out = []
+    for r, kf, ts in pool:
+        rel, anchor = max(((relation_score(r, a, cues.relation, max_depth, viewport), a) for a in found),
+                          key=lambda p: p[0])
+        if cues.relation in ("near", "within") and similarity(cues.anchor, r.get("name") or "") >= 0.9:
+            rel, anchor = 1.0, r      # the anchor text is the control's own label: "the checkbox for 'Email'"
+        if rel <= 0:
+            continue
+        score = 0.55 * rel + 0.3 * kf + 0.1 * (1.0 if r.get("why") else 0.0) + (0.05 * ts if ts is not None else 0.05)
+        ev = {"relation": f"{cues.relation} {cues.anchor!r}", "relation_score": rel, "anchor": anchor["path"],
+              "kind_fit": round(kf, 3), **({"text": round(ts, 3)} if ts is not None else {})}
+        out.append((round(score, 4), r, ev))
     out.sort(key=lambda p: -p[0])
     return out

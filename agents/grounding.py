@@ -1,6 +1,7 @@
 """The grounding ladder: where in the candidate page an action lands.
 
-Rungs, tried in order; the first plausible hit wins and its name is logged per step:
+Rungs propose candidates with evidence; the decision and every candidate considered
+(element, source, score, evidence) are logged per step (`candidates`, `decision`):
 
 1. `hints:role`, `hints:text`, `hints:selector` -- the task's target hints, most robust
    first. Role + accessible name and visible text are matched with Playwright's own
@@ -13,6 +14,11 @@ Rungs, tried in order; the first plausible hit wins and its name is logged per s
 2. `description` -- the action's description: quoted strings, ordinals ("the 9th star",
    "second tab"), role words (button, link, tab, field/box/input, checkbox, dropdown)
    and keywords, fuzzy-matched over the page's visible elements (`agents.observe`).
+   With a relation ("the checkbox next to 'Buy milk'", "the × on the right of 'X'", "the
+   Edit link in the row of 'Alice'"), the quoted text is an anchor: candidates of the
+   described kind are ranked by their relation to it (`agents.cues.rank_related`), and a
+   role-only or selector hint must agree with that ranking. A container never beats a
+   descendant that matches as well.
 3. `visual` -- the target's crop from the reference video at the action's timestamp
    (`target.bbox`, pixels that differ from the frame before the pointer moved in are
    masked out: the pointer), matched multi-scale on the candidate's screenshot
@@ -21,8 +27,11 @@ Rungs, tried in order; the first plausible hit wins and its name is logged per s
    page's ARIA snapshot); 5. `vlm` -- the same on a numbered set-of-marks screenshot.
    Both only when a judge model is configured.
 
-A hit is *plausible* when it is visible (rendered, not clipped away), not a page-sized
-container, and fits the action: `type` needs an editable field (a label or wrapper
+The visual rung is also tried when the text rungs found only a weak candidate (score <
+`STRONG_TEXT`): a strong visual match (>= `VISUAL_OVER_TEXT`) of an element that fits
+the action then wins over it. A hit is *plausible* when it is visible (rendered, or
+reached by a real click on its box -- an invisible native input under the label that
+draws it), not clipped away, not a page-sized container, and fits the action: `type` needs an editable field (a label or wrapper
 resolves to its field), `select` a `<select>`. Ties between equally good elements go
 to the one nearest the target's position in the reference video, then document order.
 Page-level actions need no element: `wait`; `press` without target hints (the focused
@@ -38,12 +47,17 @@ import json
 import re
 
 from agents import observe as ob
-from agents.cues import Cues, agreeing, pick_ordinal, plausible, proximity, quoted_strings, rank
+from agents.cues import (Cues, agreeing, keyword_hit, pick_ordinal, plausible, proximity, quoted_strings,
+                         rank_evidence, text_score)
 from agents.providers.base import ImagePart, Message
 from agents.visual_match import ReferenceFrames, match_template
 
 MAX_BROWSER_CALLS = 20
 MAX_LIST = 120             # elements shown to a judge model
+STRONG_TEXT = 0.7          # a text-rung score below this lets the visual rung compete
+VISUAL_OVER_TEXT = 0.9     # a visual match this strong wins over a weak text candidate
+MAX_LOGGED = 8             # candidates logged per rung
+_GENERIC = set("new top bottom left right main first last current empty other small big large".split())
 
 
 # ---- judge-model rungs ---------------------------------------------------------------------
@@ -68,18 +82,26 @@ def parse_choice(text: str, n: int) -> int | None:
     raise ValueError(f"no element number in the reply: {(text or '')[:120]!r}")
 
 
-def element_list(recs: list[dict]) -> str:
-    return "\n".join(f"[{i}] {ob.describe(r)}" + (f" id={r['id']}" if r.get("id") else "") for i, r in enumerate(recs))
+def element_list(recs: list[dict], evidence: dict[str, list[dict]] | None = None) -> str:
+    """One line per element; the deterministic rungs' candidates carry their evidence."""
+    def ev(r: dict) -> str:
+        items = (evidence or {}).get(r["path"]) or []
+        return "".join(f"  <- {c['source']} score {c['score']:.2f} {json.dumps(c['evidence'], sort_keys=True)}"
+                       for c in items)
+    return "\n".join(f"[{i}] {ob.describe(r)}" + (f" id={r['id']}" if r.get("id") else "") + ev(r)
+                     for i, r in enumerate(recs))
 
 
-def choice_messages(action, recs: list[dict], outline: str, screenshot: bytes | None) -> list[Message]:
+def choice_messages(action, recs: list[dict], outline: str, screenshot: bytes | None,
+                    evidence: dict[str, list[dict]] | None = None) -> list[Message]:
     t = action.target
     hints = ", ".join(f"{k}={v!r}" for k, v in (("role", t.role), ("name", t.name), ("text", t.text)) if v)
     ask = (f"Action to perform: {action.type} -- {action.description}\n"
            + (f"Typed text: {action.text!r}\n" if action.text and action.type == "type" else "")
            + (f"Hints from the original site: {hints}\n" if hints else "")
-           + "Which element of the page below does this action target? Elements (number, kind, label, box):\n"
-           + element_list(recs)
+           + "Which element of the page below does this action target? Elements (number, kind, label, box; "
+           + "the deterministic grounding's candidates first, each with its evidence after '<-'):\n"
+           + element_list(recs, evidence)
            + (f"\n\nAccessibility tree:\n{outline}" if outline else "")
            + '\n\nReply with JSON only: {"element": <number>} or {"element": null} if none fits.')
     parts: list = [ask]
@@ -103,6 +125,7 @@ class Grounder:
         self.s, self.vp, self.frames, self.judge = session, viewport, frames, judge
         self.calls = 0
         self._recs: list[dict] | None = None
+        self._cand: dict[str, dict] = {}     # path -> record of every logged candidate
 
     async def _page(self, fn, *args):
         self.calls += 1
@@ -112,11 +135,13 @@ class Grounder:
 
     async def ground(self, index: int, action) -> dict:
         """Ground action `index`. Returns a JSON-able record: `rung` (None when grounding
-        failed), `path`, `x`, `y`, `box`, `element`, `confidence`, `tried`, `model_calls`,
-        `error`, `drop` (drag destination) and `ops` (state-changing calls made: reveal)."""
-        self.calls, self._recs = 0, None
+        failed), `path`, `x`, `y`, `box`, `element`, `confidence`, `tried`, `candidates`
+        (every candidate considered: element, path, source, score, evidence), `decision`
+        (why the winner won), `model_calls`, `error`, `drop` (drag destination) and `ops`
+        (state-changing calls made: reveal)."""
+        self.calls, self._recs, self._cand = 0, None, {}
         res = {"rung": None, "path": None, "x": None, "y": None, "box": None, "element": "-", "confidence": 0.0,
-               "tried": [], "model_calls": 0, "error": None, "drop": None, "ops": []}
+               "tried": [], "candidates": [], "decision": None, "model_calls": 0, "error": None, "drop": None, "ops": []}
         t, kind = action.target, action.type
         if kind == "wait":
             return {**res, "rung": "none", "element": "(page)"}
@@ -127,13 +152,15 @@ class Grounder:
             x, y = await ob.window_point(self.s, action.direction or "down")
             return {**res, "rung": "window", "x": x, "y": y, "element": "(window)"}
         exclude = (action.text, action.key) if kind in ("type", "select", "press") else ()
-        cues = Cues(action.description, exclude)
+        cues = Cues(action.description, exclude, kind)
         if kind == "drag" and len(cues.quoted) >= 2:
             cues.quoted = cues.quoted[:1]
+        if kind == "drag" and cues.anchor:      # "drag 'X' above 'Y'": Y is the drop place, not an anchor
+            cues = Cues(action.description.split(cues.anchor)[0], exclude, kind)
         try:
             hit = await self._ladder(index, action, t, cues, res)
             if hit is None and kind == "type":
-                hit = await self._only_field(res)
+                hit = await self._only_field(res, cues)
             if hit is not None:
                 await self._finalize(hit, res, reveal=True)
             if res["rung"] and kind == "drag":
@@ -147,23 +174,47 @@ class Grounder:
                 + "; ".join(res["tried"]) + ")"
         return res
 
+    def _log(self, res: dict, source: str, scored) -> None:
+        """Add candidates (score, record[, evidence]) to the step's log."""
+        for item in list(scored)[:MAX_LOGGED]:
+            score, rec = item[0], item[1]
+            self._cand[rec["path"]] = rec
+            res["candidates"].append({"source": source, "score": round(float(score), 3), "path": rec["path"],
+                                      "element": ob.describe(rec), "evidence": item[2] if len(item) > 2 else {}})
+
     async def _ladder(self, index, action, t, cues, res):
-        hit = await self._hints(action, t, cues)
+        hit = await self._hints(action, t, cues, res)
         res["tried"].append(f"hints: {'hit ' + hit[0] if hit else 'no plausible match'}")
-        if hit is None:
-            hit = await self._description(action, cues)
-            res["tried"].append(f"description: {'hit' if hit else 'no match'}")
-        if hit is None and self.frames is not None and t.bbox and action.timestamp_s is not None:
-            hit = await self._visual(index, action)
-            res["tried"].append(f"visual: {'hit %.2f' % hit[2] if hit else 'no match'}")
-        if hit is None and self.judge is not None:
+        if hit is not None:
+            self._log(res, hit[0], [(hit[2], hit[1], {"hint": hit[0].split(":")[1]})])
+            res["decision"] = f"{hit[0]}: the target hints name the element" + \
+                (" and it stands in the described relation" if cues.anchor and hit[0] != "hints:role" else "")
+            return hit
+        hit = await self._description(action, cues, res=res)
+        res["tried"].append(f"description: {'hit %.2f' % hit[2] if hit else 'no match'}")
+        weak = hit is None or hit[2] < STRONG_TEXT
+        if weak and self.frames is not None and t.bbox and action.timestamp_s is not None:
+            vis = await self._visual(index, action, res)
+            res["tried"].append(f"visual: {'hit %.2f' % vis[2] if vis else 'no match'}")
+            if vis is not None and (hit is None or vis[2] >= VISUAL_OVER_TEXT):
+                res["decision"] = (f"visual match {vis[2]:.2f} at the reference position" +
+                                   (f" over a weak text candidate ({hit[2]:.2f})" if hit else ""))
+                return vis
+        if hit is not None:
+            others = sorted((c for c in res["candidates"] if c["path"] != hit[1]["path"]), key=lambda c: -c["score"])
+            runner = f"; next best {others[0]['score']:.2f}: {others[0]['element']}" if others else "; no other candidate"
+            res["decision"] = res["decision"] or (f"description: best of {len(res['candidates'])} candidates "
+                                                  f"({hit[2]:.2f}{runner})")
+            return hit
+        if self.judge is not None:
             for rung in ("llm", "vlm"):
                 res["model_calls"] += 1
-                hit = await self._model(action, rung)
+                hit = await self._model(action, rung, res)
                 res["tried"].append(f"{rung}: {'hit' if hit else 'none'}")
                 if hit is not None:
-                    break
-        return hit
+                    res["decision"] = f"{rung}: the judge model picked it from the candidate list"
+                    return hit
+        return None
 
     # each rung returns (rung, record, confidence, point-or-None) or None
     async def _locate(self, locator) -> list[dict]:
@@ -190,7 +241,7 @@ class Grounder:
                 return fit
         return None
 
-    async def _hints(self, action, t, cues):
+    async def _hints(self, action, t, cues, res=None):
         page = self.s.page
         agree = [a for a in (t.name, t.text, *cues.quoted) if a]
         if t.role:
@@ -198,7 +249,7 @@ class Grounder:
                 recs = await self._locate(page.get_by_role(t.role, name=t.name, exact=True)) \
                     or await self._locate(page.get_by_role(t.role, name=t.name))
             else:   # a role alone names no element: every link of the page is "a link"
-                recs = agreeing(await self._locate(page.get_by_role(t.role)), agree, cues, kind=False)
+                recs = await self._agreeing(await self._locate(page.get_by_role(t.role)), agree, cues, action, False)
             pick = await self._choose(recs, cues, action) if recs else None
             if pick:
                 return "hints:role", pick, 1.0, None
@@ -208,36 +259,59 @@ class Grounder:
             if pick:
                 return "hints:text", pick, 0.9, None
         if t.selector:
-            recs = agreeing(await self._locate(page.locator(t.selector)), agree, cues, kind=True)
+            recs = await self._agreeing(await self._locate(page.locator(t.selector)), agree, cues, action, True)
             pick = await self._choose(recs, cues, action) if recs else None
             if pick:
                 return "hints:selector", pick, 0.7, None
         return None
+
+    async def _agreeing(self, recs, agree, cues, action, kind: bool):
+        """Hits of a hint that names no element by itself (a role alone, a reference
+        selector) that agree with the description: with a relation, those among the best
+        related candidates (within 0.1 of the best); else `agents.cues.agreeing`."""
+        if not recs:
+            return []
+        if cues.anchor and not [a for a in (action.target.name, action.target.text) if a]:
+            ranked = rank_evidence(await self._elements(), cues, action, self.vp)
+            if not ranked:
+                return []
+            top = ranked[0][0]
+            good = {r["path"] for s, r, _ in ranked if s >= top - 0.1}
+            return [r for r in recs if r["path"] in good]
+        return agreeing(recs, agree, cues, kind=kind)
 
     async def _elements(self) -> list[dict]:
         if self._recs is None:
             self._recs = [r for r in await self._page(ob.elements) if plausible(r, "", self.vp)]
         return self._recs
 
-    async def _description(self, action, cues, wanted: list[str] | None = None):
+    async def _description(self, action, cues, wanted: list[str] | None = None, res=None):
         recs = await self._elements()
         if action.type == "type":
-            recs = [r for r in recs if r["editable"] or r["tag"] == "label"]
+            recs = [r for r in recs if r["editable"] or r["tag"] == "label" or (cues.anchor and r["why"])
+                    or (not r["why"] and cues.anchor)]
         elif action.type == "select":
-            recs = [r for r in recs if r["tag"] in ("select", "label")]
-        if cues.ordinal and wanted is None:
+            recs = [r for r in recs if r["tag"] in ("select", "label") or cues.anchor]
+        if cues.ordinal and wanted is None and not cues.anchor:
             pick = pick_ordinal(recs, cues.ordinal, cues.noun, cues.role, action.target.bbox, self.vp)
             if pick is not None:
                 fit = await self._fit(pick, action)
+                if res is not None:
+                    self._log(res, "description:ordinal", [(0.8, pick, {"ordinal": cues.ordinal, "noun": cues.noun})])
                 return ("description", fit, 0.8, None) if fit else None
         hints = [x for x in (action.target.name, action.target.text) if x] if wanted is None else wanted
-        for score, r in rank(recs, cues, action, self.vp, hints)[:3]:
+        ranked = rank_evidence(recs, cues, action, self.vp, hints)
+        if action.type in ("type", "select") and cues.anchor:
+            ranked = [p for p in ranked if p[1]["editable"] or p[1]["tag"] in ("select", "label")] or ranked
+        if res is not None:
+            self._log(res, "description:relation" if cues.anchor else "description", ranked)
+        for score, r, _ in ranked[:3]:
             fit = await self._fit(r, action)
             if fit is not None:
                 return "description", fit, round(min(1.0, score), 3), None
         return None
 
-    async def _visual(self, index, action):
+    async def _visual(self, index, action, res=None):
         tpl = await self.frames.template(index)
         if tpl is None:
             return None
@@ -250,38 +324,62 @@ class Grounder:
         at = await self._page(ob.describe_at, x, y)
         rec = at and (at["interactive"] or at["hit"])
         fit = await self._fit(rec, action) if rec else None
+        if res is not None and rec:
+            self._log(res, "visual", [(score, rec, {"template": round(score, 3), "point": [round(x), round(y)],
+                                                    "fits_action": fit is not None})])
         return ("visual", fit, round(score, 3), (x, y)) if fit else None
 
-    async def _model(self, action, rung: str):
+    async def _model(self, action, rung: str, res=None):
         recs = await self._elements()
+        evidence: dict[str, list[dict]] = {}
+        for c in (res or {}).get("candidates", []):
+            evidence.setdefault(c["path"], []).append(c)
+        first = [self._cand[p] for p in evidence if p in self._cand]      # the same candidates, first
+        rest = [r for r in recs if r["path"] not in evidence]
         if rung == "vlm":
-            recs = [r for r in recs if r["in_view"]][:60]
+            recs = (first + [r for r in rest if r["in_view"]])[:60]
             shot = ob.set_of_marks(await self._page(lambda s: s.screenshot_png()), recs)
             outline = ""
         else:
-            recs = sorted(recs, key=lambda r: (not r["why"], not r["in_view"]))[:MAX_LIST]
-            recs.sort(key=lambda r: r["path"])
+            rest = sorted(rest, key=lambda r: (not r["why"], not r["in_view"]))[:max(0, MAX_LIST - len(first))]
+            rest.sort(key=lambda r: r["path"])
+            recs = first + rest
             shot, outline = None, await self._page(ob.aria_outline)
         if not recs:
             return None
-        msgs = choice_messages(action, recs, outline, shot)
+        msgs = choice_messages(action, recs, outline, shot, evidence)
         k = await self.judge.ask(msgs, lambda text: parse_choice(text, len(recs)), f"grounding ({rung})")
         if k is None:
             return None
         fit = await self._fit(recs[k], action)
         return (rung, fit, 0.5, None) if fit else None
 
-    async def _only_field(self, res):
+    async def _only_field(self, res, cues: Cues):
+        """The focused field, or the page's only field, when nothing better was found --
+        but only if it does not contradict the description: a named field ("the 'Email'
+        field", "the edit field") must show that name somewhere (label, placeholder,
+        id/class), else the text would land in another box."""
+        def agrees(rec: dict) -> bool:
+            if cues.quoted and max((text_score(rec, [q]) for q in cues.quoted), default=0) < 0.75:
+                return False
+            named = {k for k in cues.keywords if k not in _GENERIC}
+            return not named or any(keyword_hit(rec, k) for k in named)
+
         st = await self._page(ob.page_state)
         focus = st.get("focus")
         if focus and focus.get("editable"):
             rec = await self._page(ob.describe_path, focus["path"])
-            if rec and rec.get("visible"):
+            if rec and rec.get("visible") and agrees(rec):
                 res["tried"].append("focused field")
+                res["decision"] = "the focused field: no candidate matched the description, and it does not contradict it"
                 return "focused", rec, 0.3, None
         fields = [r for r in await self._elements() if r["editable"]]
         if len(fields) == 1:
+            if not agrees(fields[0]):
+                res["tried"].append(f"the only field ({ob.describe(fields[0])}) does not match the description")
+                return None
             res["tried"].append("the only field")
+            res["decision"] = "the page's only field: no candidate matched the description, and it does not contradict it"
             return "only-field", fields[0], 0.3, None
         return None
 

@@ -8,7 +8,8 @@ candidate page and scores IFS / VFS / Final.
   virtual clock), let 1 s of virtual time run, screenshot the initial state.
 - `ground`: the grounding ladder (`agents.grounding`); the rung that succeeded is logged.
 - `act`: move the pointer to the target, record the *before* state, perform the action
-  with real input events (`agents.actions.perform`).
+  with real input events (`agents.actions.perform`). A scroll "to" somewhere goes in
+  steps until the texts its assertion expects are in view (`_scroll_to`).
 - `settle`: advance the virtual clock 1 s (+ the wait of a `wait` action); never sleep.
 - `observe`: record the *after* state (screenshot, visible text, scroll, focus).
 - `verify`: the verdict (`agents.verify`); the replay continues after a failure so later
@@ -41,6 +42,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 import tempfile
 import time
 from collections import Counter
@@ -57,15 +59,17 @@ from agents import observe as ob
 from agents.actions import Grounded, perform
 from agents.grounding import Grounder
 from agents.visual_match import ReferenceFrames
-from agents.verify import JudgeModel, rubric_score, verify_step
+from agents.verify import JudgeModel, expectations, find_text, rubric_score, verify_step
 from metrics.interactive import grounding_stats, ifs_pair as ifs_of
 from judge.browser.runtime import BrowserError, PageError, decode_png
 from judge.record import page_folders
 from judge.score import JudgeError
 
-GRAPH_VERSION = "2"  # 2: "no longer shows X" alone is no evidence; role-only hints need agreement
+GRAPH_VERSION = "3"  # 3: hit-testing, shadow roots, relations, candidates with evidence, in-view text, typed field
 SETTLE_MS = 1000.0          # virtual time after load and after each action (as judge.record)
 BROWSER_RETRIES = 2
+MAX_SCROLLS_TO = 8          # extra scrolls of a "scroll to X" action until X is in view
+SCROLL_TO = re.compile(r"\b(to|until|till|towards)\b", re.I)
 NODES = ("load", "ground", "act", "settle", "observe", "verify", "score")
 
 
@@ -235,6 +239,9 @@ class JudgeRun:
             await self._perform(self.actions[op["index"]], op)
         elif op["op"] == "settle":
             await s.settle(op["ms"])
+        elif op["op"] == "wheel":
+            await ob.guard(s, s.page.mouse.move(op["x"], op["y"]), "move")
+            await ob.guard(s, s.page.mouse.wheel(op["dx"], op["dy"]), "scroll")
 
     def _grounded(self, g: dict | None) -> Grounded | None:
         if not g or g.get("x") is None:
@@ -389,14 +396,49 @@ async def act_node(run: JudgeRun, state: dict) -> dict:
         run._path(f".obs/step_{i:02d}_before.json").write_text(json.dumps(await ob.page_state(s, point)))
         cur["executed"] = False
         if g.get("rung"):
-            op = {"op": "perform", "index": i, "at": g if point else None, "drop": g.get("drop")}
-            ops.append(op)
-            err = await run._perform(action, op)
+            if action.type == "scroll" and SCROLL_TO.search(action.description) and \
+                    any(present for _, present in expectations(action.assertion or "")):
+                err = await _scroll_to(run, s, action, point, ops)
+            else:
+                op = {"op": "perform", "index": i, "at": g if point else None, "drop": g.get("drop")}
+                ops.append(op)
+                err = await run._perform(action, op)
             cur["executed"], cur["error"] = err is None, err
     except PageError as e:
         return {**_fail({**state, "current": cur}, "act", e), "ops": state["ops"] + ops}
     cur["timings"]["act"] = round(time.perf_counter() - t0, 4)
     return {"current": cur, "ops": state["ops"] + ops}
+
+
+async def _scroll_to(run: JudgeRun, s, action, point, ops: list) -> str | None:
+    """"Scroll down to the pricing section": a user scrolls in the asked direction until
+    what the assertion names is in view, then stops. Wheel steps of at most half a
+    viewport (each an op, replayed on resume), at least one, until every text the
+    assertion expects is in view; at most the action's own distance, or up to
+    `MAX_SCROLLS_TO` steps beyond it while such a text is on the page but out of view;
+    never past the end of the scroll range."""
+    from agents.actions import scroll_delta
+
+    wanted = [q for q, present in expectations(action.assertion or "") if present]
+    dx, dy = scroll_delta(action, run.vp)
+    span = abs(dy) if dy else abs(dx)
+    step = min(span, 0.5 * (run.vp[1] if dy else run.vp[0]))
+    n = max(1, int(-(-span // step))) if step else 1
+    x, y = point if point else (run.vp[0] / 2, run.vp[1] / 2)
+    sx, sy = (dx / span * step, dy / span * step) if span else (dx, dy)
+    for i in range(n + MAX_SCROLLS_TO):
+        st = await ob.page_state(s, (x, y))
+        if i > 0 and all(find_text(st["text"], q) for q in wanted):
+            return None
+        if i >= n and not any(find_text(st["text"], q, anywhere=True) for q in wanted):
+            return None
+        op = {"op": "wheel", "x": x, "y": y, "dx": round(sx, 2), "dy": round(sy, 2)}
+        ops.append(op)
+        await run._apply(op)
+        moved = await ob.page_state(s, (x, y))
+        if moved["scroll"] == st["scroll"] and [c[1:3] for c in moved["chain"]] == [c[1:3] for c in st["chain"]]:
+            return None
+    return None
 
 
 async def settle_node(run: JudgeRun, state: dict) -> dict:
@@ -424,6 +466,8 @@ async def observe_node(run: JudgeRun, state: dict) -> dict:
         point = (g["x"], g["y"]) if g.get("x") is not None else None
         run._path(f"steps/step_{i:02d}_after.png").write_bytes(await s.screenshot_png())
         after = await ob.page_state(s, point, [c[0] for c in before.get("chain", [])])
+        if run.actions[i].type == "type" and g.get("path"):    # the grounded field's value: typing must land there
+            after["target_value"] = await ob.field_value(s, g["path"])
         run._path(f".obs/step_{i:02d}_after.json").write_text(json.dumps(after))
         away = [u for u in s.log.navigations if u.split("#")[0] != s.url]   # a #fragment is not "away"
         if away:
@@ -459,8 +503,10 @@ async def verify_node(run: JudgeRun, state: dict) -> dict:
     step = {"index": i, "type": action.type, "description": action.description, "assertion": action.assertion,
             "rung": g.get("rung"), "element": g.get("element"), "path": g.get("path"), "x": g.get("x"),
             "y": g.get("y"), "confidence": g.get("confidence"), "tried": g.get("tried", []),
+            "candidates": g.get("candidates", []), "decision": g.get("decision"),
             "model_calls": g.get("model_calls", 0), "executed": bool(cur.get("executed")) and observed,
-            "passed": v.passed, "verdict_source": v.source, "verdict_reason": v.reason, "error": cur.get("error"),
+            "passed": v.passed, "verdict_source": v.source, "verdict_reason": v.reason, "weak": bool(v.passed and v.weak),
+            "error": cur.get("error"),
             "reached": observed, "before": str(files["before"].relative_to(run.work)) if observed else None,
             "after": str(files["after"].relative_to(run.work)) if observed else None,
             "timings": {**cur.get("timings", {}), "verify": round(time.perf_counter() - t0, 4)}}
@@ -509,8 +555,9 @@ async def score_node(run: JudgeRun, state: dict) -> dict:
     result = {
         "ifs": ifs_v, "ifs_steps": ifs_s, "vfs": vfs.vfs, "final": final, "exec": bool(state.get("exec")),
         "error": state.get("page_failed"),
-        "steps": [{k: s[k] for k in ("index", "type", "description", "rung", "element", "executed", "passed",
-                                      "verdict_source", "verdict_reason", "error")} for s in steps],
+        "steps": [{k: s.get(k) for k in ("index", "type", "description", "rung", "element", "executed", "passed",
+                                          "verdict_source", "verdict_reason", "weak", "decision", "error")} for s in steps],
+        "weak_steps": sum(bool(s.get("weak")) for s in steps),
         "vfs_components": {**vfs.to_dict(), "final_formula": "0.7*ifs + 0.3*vfs" if vfs.vfs is not None
                            else "ifs (no reference checkpoint for VFS)"},
         "backends": {"grounding": "ladder" + (f"+{model}" if model else ""),

@@ -159,12 +159,20 @@ def _n(s: str) -> str:
     return re.sub(r"\s+", " ", s or "").strip().casefold()
 
 
-def find_text(items: list, q: str) -> set[str]:
-    """Paths of the visible-text items containing `q` (word-bounded at alphanumeric ends;
-    a phrase split over several text nodes is found in the joined text, path '*')."""
+def in_view(items: list) -> list[tuple[str, str]]:
+    """The visible-text items a user can see without scrolling: [path, text, in_view]
+    items with in_view set ([path, text] items, from older observations, count as seen)."""
+    return [(it[0], it[1]) for it in items if len(it) < 3 or it[2]]
+
+
+def find_text(items: list, q: str, anywhere: bool = False) -> set[str]:
+    """Paths of the visible-text items in the viewport (`anywhere`: also those scrolled
+    out of it) containing `q` (word-bounded at alphanumeric ends; a phrase split over
+    several text nodes is found in the joined text, path '*')."""
     q = _n(q)
     if not q:
         return set()
+    items = [(it[0], it[1]) for it in items] if anywhere else in_view(items)
     pat = re.compile((r"(?<![a-z0-9])" if q[0].isalnum() else "") + re.escape(q) + (r"(?![a-z0-9])" if q[-1].isalnum() else ""))
     hits = {p for p, t in items if pat.search(_n(t))}
     joined = _n(" ".join(t for _, t in items))
@@ -274,7 +282,7 @@ def blurred(before: dict, after: dict, target_path: str | None) -> list:
 
 
 def text_diff(before: dict, after: dict, limit: int = 300) -> str:
-    was, now = {t for _, t in before["text"]}, {t for _, t in after["text"]}
+    was, now = {t for _, t in in_view(before["text"])}, {t for _, t in in_view(after["text"])}
     add, rem = sorted(now - was)[:8], sorted(was - now)[:8]
     out = (f"added {add}" if add else "") + ("; " if add and rem else "") + (f"removed {rem}" if rem else "")
     return out[:limit]
@@ -284,11 +292,28 @@ def page_changed(before: dict, after: dict, img_b, img_a, target_path: str | Non
     px = changed_pixels(img_b, img_a, ignore=blurred(before, after, target_path))
     if px >= MIN_CHANGED_PX:
         return True, f"{px} pixels changed"
-    if {t for _, t in before["text"]} != {t for _, t in after["text"]}:
+    if {t for _, t in in_view(before["text"])} != {t for _, t in in_view(after["text"])}:
         return True, "visible text changed"
     if before["scroll"] != after["scroll"]:
         return True, "the page scrolled"
     return False, f"nothing visible changed ({px} pixels)"
+
+
+def states_target(assertion: str, description: str) -> bool:
+    """Does a clause of the assertion give the action's own target a new state ("'Buy milk'
+    is checked", "the checkbox is ticked")? Its subject is a quoted text of the description
+    (the target's label or its anchor) or the description's role word."""
+    from agents.cues import ROLE_WORDS, quoted_strings
+
+    named = {_n(q) for q in quoted_strings(description)}
+    roles = {w for w in re.findall(r"[a-z]+", _QUOTE.sub(" ", description).lower()) if w in ROLE_WORDS}
+    for clause in re.split(r"[.;!?]|,|\bbut\b|\band\b(?! struck)|\bwhile\b", assertion or ""):
+        if not _STATE.search(clause) or _NEG.search(clause):
+            continue
+        quotes = {_n(q) for q in quoted_strings(clause)}
+        if quotes & named or (not quotes and roles & set(re.findall(r"[a-z]+", clause.lower()))):
+            return True
+    return False
 
 
 def rule_verdict(action, before: dict, after: dict, img_b, img_a, box, ocr_after=None,
@@ -296,6 +321,12 @@ def rule_verdict(action, before: dict, after: dict, img_b, img_a, box, ocr_after
     """The deterministic verdict for an executed step with an assertion, or None."""
     assertion = action.assertion or ""
     v = check_quoted(assertion, before, after, ocr_after)
+    if v is not None and v.passed and box is not None and states_target(assertion, action.description):
+        # '"Buy milk" is checked' about the clicked control: the count elsewhere is not enough
+        px = changed_pixels(img_b, img_a, box, ignore=blurred(before, after, target_path))
+        if px < MIN_CHANGED_PX:
+            return Verdict(False, "rule:target-unchanged", f"{v.reason}; but the target itself did not change "
+                                                           f"({px} pixels around it), as the assertion says it does")
     if v is not None:
         return v
     if not _QUOTE.search(assertion):
@@ -315,6 +346,21 @@ def rule_verdict(action, before: dict, after: dict, img_b, img_a, box, ocr_after
     return Verdict(ok, "rule:executed-changed" if ok else "rule:unchanged", why, weak=ok)
 
 
+def typed_verdict(action, after: dict) -> Verdict:
+    """Typing must land in the field the step was grounded on (`after["target_value"]`:
+    that field's value after the action; None when the grounded element is no field, e.g.
+    a button that moves focus to a field elsewhere -- then the focused field counts)."""
+    text = _n(action.text)
+    target = after.get("target_value")
+    if target is not None:
+        ok = text in _n(target)
+        return Verdict(ok, "rule:typed", "the typed text is in the described field" if ok
+                       else f"the described field holds {_n(target)[:60]!r}, not the typed text")
+    value = _n((after.get("focus") or {}).get("value", ""))
+    ok = text in value or bool(find_text(after["text"], action.text or ""))
+    return Verdict(ok, "rule:typed", "the typed text is in the focused field" if ok else "the typed text is in no field")
+
+
 async def verify_step(action, *, executed: bool, error: str | None, before: dict | None, after: dict | None,
                       img_b=None, img_a=None, box=None, judge: JudgeModel | None = None, pngs=None,
                       ocr_after=None, target_path: str | None = None) -> Verdict:
@@ -326,11 +372,11 @@ async def verify_step(action, *, executed: bool, error: str | None, before: dict
         ok, why = scroll_moved(action.direction or "down", before, after)
         if not ok or not action.assertion:
             return Verdict(ok, "rule:scroll-direction", why)
+    if action.type == "type":
+        v = typed_verdict(action, after)
+        if not v.passed or not action.assertion:
+            return v
     if not action.assertion:
-        if action.type == "type":
-            value = _n((after.get("focus") or {}).get("value", ""))
-            ok = _n(action.text) in value or bool(find_text(after["text"], action.text or ""))
-            return Verdict(ok, "rule:typed", "the typed text is in a field" if ok else "the typed text is in no field")
         return Verdict(True, "rule:executed", "executed; no assertion")
     v = rule_verdict(action, before, after, img_b, img_a, box, ocr_after, target_path)
     if v.weak and judge is not None:

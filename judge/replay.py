@@ -4,15 +4,17 @@ Runs the judge agent (`agents.judge_graph`) on one page and writes into DIR:
 
     steps/step_<k>_before.png, steps/step_<k>_after.png   the page around each action
     initial.png                                            the state VFS compares first
-    steps.jsonl      one line per action: action, rung, element, verdict, source,
-                     timings, errors
+    steps.jsonl      one line per action: action, rung, element, every grounding
+                     candidate considered with its evidence, the decision, verdict,
+                     source, timings, errors
     result.json      the scores (IFS, ifs_steps, VFS and its components, Final, backends)
     trace.zip        a Playwright trace, one group per step; view it offline with
                      `playwright show-trace --host 127.0.0.1 --port 9323 DIR/trace.zip`
     .judge/          the judgment's checkpoints: re-running the same command after a
                      crash resumes it (`--fresh` starts over)
 
-and prints a table of the steps. Exit codes: 0 judged (whatever the scores), 2 bad
+and prints a table of the steps, then per step the grounding decision and its best
+candidates with their evidence (`--candidates N`, default 3; 0 for none). Exit codes: 0 judged (whatever the scores), 2 bad
 input, 3 judge error (infrastructure: not the page's fault).
 """
 from __future__ import annotations
@@ -32,6 +34,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--fresh", action="store_true", help="discard a previous judgment in --out instead of resuming it")
     p.add_argument("--json", action="store_true", help="print the result as JSON instead of a table")
+    p.add_argument("--candidates", type=int, default=3, metavar="N",
+                   help="grounding candidates shown per step with their evidence (default 3; 0: none)")
     add_backend_args(p)
     p.set_defaults(func=run)
     return p
@@ -54,6 +58,20 @@ def format_steps(result: dict) -> str:
                  f"exec={result['exec']}" + (f"  page error: {result['error']}" if result.get("error") else ""))
     b = result.get("backends", {})
     lines.append("backends: " + ", ".join(f"{k}={v}" for k, v in b.items() if v))
+    return "\n".join(lines)
+
+
+def format_decisions(steps: list[dict], limit: int = 3) -> str:
+    """Per step: why the grounding chose its element, and the best candidates considered."""
+    lines = ["grounding decisions:"]
+    for s in steps:
+        lines.append(f"  step {s['index']}: {s.get('decision') or s.get('error') or s.get('rung') or '-'}")
+        best: dict[str, dict] = {}
+        for c in sorted(s.get("candidates") or [], key=lambda c: -c["score"]):
+            best.setdefault(c["path"], c)
+        for c in list(best.values())[:limit]:
+            ev = ", ".join(f"{k}={v}" for k, v in c.get("evidence", {}).items() if k != "anchor")
+            lines.append(f"      {c['score']:.2f}  {c['source']:<22} {c['element'][:48]}  {ev}"[:160])
     return "\n".join(lines)
 
 
@@ -85,5 +103,9 @@ def run(args) -> int:
         print(json.dumps(result, indent=2, default=str))
     else:
         print(format_steps(result))
+        steps_file = args.out / "steps.jsonl"
+        if args.candidates > 0 and steps_file.exists():
+            print(format_decisions([json.loads(x) for x in steps_file.read_text().splitlines() if x.strip()],
+                                   args.candidates))
         print(f"artifacts: {args.out}" + ("  (trace.zip)" if (args.out / "trace.zip").exists() else ""))
     return 0

@@ -113,7 +113,14 @@ def format_summary(summary: dict, limit: int = 20) -> str:
                 out.append(f"  … {len(items) - limit} more in summary.json")
     if summary["missing_list"]:
         out.append(f"not run: {len(summary['missing_list'])} ({', '.join(summary['missing_list'][:limit])})")
+    out += weak_note(summary)
     return "\n".join(out)
+
+
+def weak_note(summary: dict) -> list[str]:
+    """One line per family whose passed steps include weak evidence (pixels changed only)."""
+    return [f"{fam}: {f['weak_steps']} passed step(s) rest only on weak evidence (something visible changed; "
+            f"no rule could check the assertion itself)" for fam, f in summary["families"].items() if f.get("weak_steps")]
 
 
 # ---- HTML ---------------------------------------------------------------------------------
@@ -307,7 +314,8 @@ def write_html(run_info: dict, inline: bool = False) -> Path:
             lists.append(f"<h2>{title_}: {len(items)}</h2><ul>{lis}</ul>")
     rows = [run_info["latest"][t] for t in run_info["task_ids"] if t in run_info["latest"]]
     body = (f"<h1>{_h(title)}</h1><p class=\"muted\">{' · '.join(info)}</p>"
-            f"<h2>Summary</h2>{_table_html(*summary_rows(s), 'summary')}{''.join(lists)}"
+            f"<h2>Summary</h2>{_table_html(*summary_rows(s), 'summary')}"
+            f"{''.join(f'<p class=muted>{_h(x)}</p>' for x in weak_note(s))}{''.join(lists)}"
             f"<h2>Score distributions</h2>{_plots(rows)}<h2>Tasks</h2>"
             + "".join(_task_html(run, t, run_info["latest"].get(t), inline) for t in run_info["task_ids"]))
     atomic_write(run.report_path, template.replace("{{title}}", _h(title)).replace("{{body}}", body))

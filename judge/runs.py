@@ -438,6 +438,8 @@ def summarize(latest: dict[str, dict], task_ids: list[str] | None = None) -> dic
                                 "generation_failures": sum(r.get("error_kind") == "generation" for r in fscored),
                                 "page_errors": sum(r.get("error_kind") == "page" for r in fscored),
                                 **_metrics(fscored)}
+        if any("weak_steps" in r for r in fscored):   # passed steps whose only evidence was "pixels changed"
+            out["families"][fam]["weak_steps"] = sum(int(r.get("weak_steps") or 0) for r in fscored)
     out["overall"] = _metrics(scored)
     out["generation_failures"] = [{"task_id": r["task_id"], "error": r.get("error")}
                                   for r in scored if r.get("error_kind") == "generation"]

@@ -355,4 +355,5 @@ def format_row(row: dict) -> str:
         return (f"{row['task_id']}: exec={row['exec']} appearance={row['appearance']:.3f} "
                 f"temporal={temporal} static={row['static']}  [{backends}]")
     return (f"{row['task_id']}: ifs={row['ifs']:.3f} ifs_steps={row['ifs_steps']:.3f} vfs={row['vfs']:.3f} "
-            f"final={row['final']:.3f}  [{backends}]")
+            f"final={row['final']:.3f}" + (f" weak_steps={row['weak_steps']}" if row.get("weak_steps") else "")
+            + f"  [{backends}]")

@@ -111,9 +111,16 @@ document.getElementById('go').addEventListener('click',()=>{const f=document.que
 </script></body></html>"""
 
 # the stars drawn by CSS only (no text, meaningless classes): only the visual rung can find them
+def _star_svg(colour: str) -> str:
+    return ("url(\"data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg' width='24' height='33'>"
+            f"<text x='0' y='26' font-family='sans-serif' font-size='28' fill='%23{colour}'>★</text></svg>\")")
+
+
+# the stars as images: no text, no ::before glyph, no name -- only pixels say what they are
 GROCERY_ICONS = grocery_page().replace('<div id="stars"><span>★</span><span>★</span><span>★</span><span>★</span><span>★</span></div>',
                                        '<div id="r8">' + '<span class="c3"></span>' * 5 + '</div>') \
-    .replace("#stars span{font-size:28px", ".c3::before{content:'★'} .c3{font-size:28px").replace("#stars span.on", ".c3.on") \
+    .replace("#stars span{font-size:28px", f".c3{{display:inline-block;width:24px;height:33px;background:{_star_svg('bbb')} no-repeat}} .c3{{font-size:28px") \
+    .replace("#stars span.on{color:#f5a623}", f".c3.on{{background-image:{_star_svg('f5a623')}}}") \
     .replace("'#stars span'", "'#r8 span'")
 
 BLANK = "<!doctype html><html><body><h1>Groceries</h1><p>Nothing here yet.</p></body></html>"
