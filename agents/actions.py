@@ -93,6 +93,24 @@ async def ground_locator(locator, viewport: tuple[int, int]) -> Grounded | None:
                     x=(x0 + x1) / 2, y=(y0 + y1) / 2, locator=locator)
 
 
+_FOCUSED_IS = """(el) => { let f = document.activeElement;
+  while (f && f.shadowRoot && f.shadowRoot.activeElement) f = f.shadowRoot.activeElement;
+  for (let n = f; n; n = n.parentElement || (n.getRootNode && n.getRootNode().host)) if (n === el) return true;
+  return false; }"""
+
+
+async def _focus(at: Grounded) -> bool:
+    """Focus the grounded element (or the first focusable element in it); True when the
+    focus really landed in it."""
+    if at.locator is None:
+        return False
+    try:
+        await at.locator.focus(timeout=2000)
+        return bool(await at.locator.evaluate(_FOCUSED_IS, timeout=2000))
+    except Exception:
+        return False
+
+
 def scroll_delta(action: Action, viewport: tuple[int, int]) -> tuple[float, float]:
     """Wheel delta for a scroll action: direction honoured; amount in pixels when > 1,
     a fraction of the viewport when <= 1, half a viewport by default."""
@@ -128,8 +146,12 @@ async def perform(page, action: Action, at: Grounded | None, viewport: tuple[int
             await keyboard.press("ControlOrMeta+A")
         await keyboard.type(action.text or "")
     elif kind == "press":
-        if at is not None and action.target and not action.target.is_empty():
-            await mouse.click(at.x, at.y)
+        # "Focus the 'Warranty' question and press Enter": focus the target without
+        # activating it (a click would toggle it first); a target that cannot take focus
+        # (a div with a key handler on an ancestor) gets a click instead
+        if at is not None:
+            if not await _focus(at):
+                await mouse.click(at.x, at.y)
         await keyboard.press(action.key)
     elif kind == "scroll":
         x, y = (at.x, at.y) if at is not None else (viewport[0] / 2, viewport[1] / 2)

@@ -30,6 +30,7 @@ SYMBOLS = {"star": "★☆⭐✩✭✮", "heart": "♥❤♡", "close": "×✕�
 _STOP = set("a an the on in to of and with at for into from by this that it its then please user page "
             "click clicks tap taps press presses double type types enter enters select selects choose hover "
             "over scroll scrolls drag drop move mouse cursor which called labelled labeled named text "
+            "check checks uncheck unchecks tick ticks untick unticks turn turns again once more "
             "button btn link tab field box input element icon open go navigate visit pick one ones your my our".split())
 
 
@@ -42,6 +43,8 @@ _ICON_GROUPS = [
     ("previous", "prev", "left", "back", "chevron-left", "arrow-left", "caret-left"),
     ("plus", "add", "expand", "new", "create"),
     ("minus", "collapse", "subtract"),
+    ("chevron", "caret", "expand", "toggle", "disclosure"),
+    ("dot", "dots", "bullet", "bullets", "pagination", "indicator", "pager", "page"),
     ("search", "magnifier", "magnifying", "magnify", "loupe", "find"),
     ("settings", "setting", "gear", "cog", "preferences", "options"),
     ("menu", "hamburger", "bars", "navicon"),
@@ -68,6 +71,10 @@ _REL_WORDS = (r"next\s+to|beside|besides|alongside|near|by|(?:to\s+the\s+|on\s+t
               r"(?:of|for|in)")
 _RELATION = re.compile(r"\b(" + _REL_WORDS + r")\s+(?:the\s+(?:\w+\s+){0,2})?"
                        r"(?=[\"“‘«']|(?<![A-Za-z0-9])')", re.I)
+
+
+_PLACE = {"of", "in", "on", "at", "inside", "within", "under", "below", "above", "near", "beside", "from", "underneath",
+          "beneath", "next", "left", "right", "top", "bottom"} - {"next"}
 
 
 def norm(s: str) -> str:
@@ -113,12 +120,23 @@ def _words(text: str) -> set[str]:
     return {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in re.findall(r"[a-z0-9]+", norm(text))}
 
 
+_ROW_OF = re.compile(r"\b(?:of|in|on|from|inside|within)\s+the\s+(?=[\"“‘«']|(?<![A-Za-z0-9])')", re.I)
+_ROW_AFTER = re.compile(r"\s+(?:row|card|line|item|entry|section|box|panel|tile|record|question|header|cell)\b", re.I)
+ICONISH = {"icon", "chevron", "arrow", "caret", "glyph", "x", "triangle", "symbol", "sign", "mark"}
+
+
 def relation(description: str, exclude: tuple[str, ...] = ()) -> tuple[str, str, str] | None:
     """(kind, anchor text, the description without the relation) for "the checkbox next to
     'Buy milk'": kind is near / left / right / above / below / within. A quoted string
     that is the typed text or the object of an action verb ("Click 'Save' in the row of
     'Alice'": 'Save' is the target, 'Alice' the anchor) is not an anchor. None: no relation."""
     ex = {norm(e) for e in exclude if e}
+    for m in _ROW_OF.finditer(description or ""):     # "the chevron at the right end of the 'Payment' row"
+        q = _QUOTE.match(description, m.end())
+        if q and _ROW_AFTER.match(description, q.end()) and norm(next(g for g in q.groups() if g)) not in ex:
+            anchor = next(g for g in q.groups() if g)
+            tail = _ROW_AFTER.match(description, q.end())
+            return "within", anchor, description[:m.start()] + " " + description[tail.end():]
     for m in _RELATION.finditer(description or ""):
         q = _QUOTE.match(description, m.end())
         if not q:
@@ -154,13 +172,17 @@ class Cues:
         self.relation, self.anchor = (rel[0], rel[1]) if rel else (None, None)
         if rel:
             description = rel[2]
+        self.rest = _QUOTE.sub(" ", description)
         self.quoted = [q for q in quoted_strings(description) if norm(q) not in ex]
         self.ordinal, self.noun = ordinal(description)
         rest = _QUOTE.sub(" ", description)
         # a glyph in the description names its icon: "the × button" ~ close, "❯" ~ next
         glyphs = {k for k, chars in SYMBOLS.items() if len(k) > 1 and any(c in rest for c in chars)}
         words = re.findall(r"[a-z]+", rest.lower())
-        word = next((w for w in reversed(words) if w in ROLE_WORDS), None)
+        # the target's kind is named before any place phrase: "the right arrow of the slider",
+        # "'Laptops' in the dropdown" ("into"/"to" introduce the target: "type into the field")
+        cut = next((i for i, w in enumerate(words) if i > 0 and w in _PLACE), len(words))
+        word = next((w for w in reversed(words[:cut]) if w in ROLE_WORDS), None)
         self.role = ROLE_WORDS[word] if word else None
         if word == "box":        # "check the box next to ...": a checkbox; "the search box": a field
             if re.search(r"\b(check|checks|uncheck|unchecks|tick|ticks|untick|unticks|mark|marks|unmark)\b|\bempty box\b",
@@ -207,19 +229,25 @@ def text_score(rec: dict, wanted: list[str]) -> float:
 
 
 def keyword_hit(rec: dict, k: str) -> float:
-    """1 if keyword `k` (or its symbol: "close" ~ "×") is in the element's text/name,
-    0.5 if only in its id/class, else 0."""
+    """How well keyword `k` names the element: 1 in its text/name (or its glyph: "close" ~
+    "×"); 0.8 a synonym in the label of an icon-only element ("right" ~ "Next slide"); in its id/class: 1 for an icon-only
+    element (no visible text: its classes are all it says), else 0.5; 0.75 in the classes,
+    labels or glyphs of its parts ("trash" ~ `fa-trash-can`); else 0."""
     text = " ".join(_fields(rec))
-    if k in _words(text) or any(c in text for c in SYMBOLS.get(k, "")):
+    words = _words(text)
+    syn = ICON_WORDS.get(k, {k})
+    if k in words or any(c in text for c in SYMBOLS.get(k, "")):
         return 1.0
+    icon_only = not (rec.get("text") or "").strip()
+    if icon_only and words & syn:      # an icon-only control's label: "right" ~ aria-label "Next slide"
+        return 0.8
     own = _words(re.sub(r"[-_]", " ", f"{rec.get('id', '')} {rec.get('cls', '')}"))
     if k in own:
-        return 0.5
+        return 1.0 if icon_only else 0.5
     icon = rec.get("icon") or ""
-    if icon:   # an icon-only control: its parts' classes, labels and glyphs ("fa-trash-can", "×")
-        words = _words(re.sub(r"[-_]", " ", icon)) | own
-        syn = ICON_WORDS.get(k, {k})
-        if words & syn or any(c in icon for w in syn for c in SYMBOLS.get(w, "")):
+    if icon or own:   # an icon-only control: its parts' classes, labels and glyphs ("fa-trash-can", "×")
+        iw = _words(re.sub(r"[-_]", " ", icon)) | own
+        if iw & syn or any(c in icon for w in syn for c in SYMBOLS.get(w, "")):
             return 0.75
     return 0.0
 
@@ -238,18 +266,38 @@ def proximity(rec: dict, bbox, viewport) -> float:
     return max(0.0, 1.0 - d / (0.5 * (viewport[0] ** 2 + viewport[1] ** 2) ** 0.5))
 
 
+_STATE_CLASS = re.compile(r"(^|[-_])(active|selected|current|checked|disabled|open|opened|closed|hover|focus|focused|"
+                          r"visible|hidden|on|off|is|has|expanded|collapsed)([-_]|$)", re.I)
+
+
+def _cousin_key(rec: dict) -> str:
+    """The element's path with the position of its parent among its siblings left out,
+    plus its kind classes: equal for the button inside each <li> of a list."""
+    segs = re.split(r"( > | >>> )", rec["path"])
+    if len(segs) >= 3:
+        segs[-3] = re.sub(r":nth-child\(\d+\)$", "", segs[-3])
+    kind = ".".join(sorted(c for c in (rec.get("cls") or "").split() if not _STATE_CLASS.search(c)))
+    return "".join(segs) + "|" + kind
+
+
 def pick_ordinal(recs: list[dict], n: int, noun: str | None, role: str | None, bbox, viewport) -> dict | None:
-    """The n-th (1-based; -1 = last) member of the sibling group that best matches `noun`."""
+    """The n-th (1-based; -1 = last) member of the sibling group that best matches `noun`.
+    Groups: siblings of one parent with the same tag and kind classes (`group`), and
+    "cousins" -- the same element in each of a parent's same-kind children (each dot of a
+    carousel wrapped in its own <li>)."""
     groups: dict[str, list[dict]] = {}
     for r in recs:
         groups.setdefault(r["group"], []).append(r)
+        groups.setdefault("cousins|" + _cousin_key(r), []).append(r)
     best, best_key = None, None
     for members in groups.values():
         if len(members) < (2 if n == -1 else max(n, 2)):
             continue
         fit = 0.0
         if noun:
-            words = _words(" ".join(" ".join(_fields(m)) + f" {m['cls']} {m['id']}" for m in members))
+            words = _words(re.sub(r"[-_]", " ", " ".join(" ".join(_fields(m)) + f" {m['cls']} {m['id']}"
+                                                        for m in members)))
+            words |= {noun} if words & ICON_WORDS.get(noun, set()) else set()    # "dot" ~ "bullet"
             sym = SYMBOLS.get(noun, "")
             fit += 1.0 if noun in words else 0.0
             fit += 1.0 if sym and any(c in " ".join(_fields(m)) for m in members for c in sym) else 0.0
@@ -343,13 +391,21 @@ def lca_depth(a: str, b: str) -> int:
     return n
 
 
+def _area(rec: dict) -> float:
+    return max(1.0, rec["box"][2] * rec["box"][3])
+
+
 def drop_containers(scored: list[tuple[float, dict]], margin: float = 0.2) -> list[tuple[float, dict]]:
     """Drop every candidate that contains another candidate scoring at least its score
-    minus `margin`: delegated handlers make rows, lists and whole sections "interactive",
-    and their text includes the text of what the user really clicks."""
+    minus `margin`, when that descendant is interactive itself or the container is much
+    larger (over 4x its area): delegated handlers make rows, lists and whole sections
+    "interactive", and their text includes the text of what the user really clicks. A
+    control stays when only its own label text matches as well (a <summary> and the
+    <slot> inside it that draws its title)."""
     out = []
     for s, r in scored:
-        if any(contains(r["path"], d["path"]) and sd >= s - margin for sd, d in scored if d is not r):
+        if any(contains(r["path"], d["path"]) and sd >= s - margin and (d.get("why") or _area(r) > 4 * _area(d))
+               for sd, d in scored if d is not r):
             continue
         out.append((s, r))
     return out
@@ -364,14 +420,21 @@ def _overlap(a: tuple[float, float], b: tuple[float, float]) -> float:
     return min(a[1], b[1]) - max(a[0], b[0])
 
 
+_CONTROL_ROLES = {"checkbox", "radio", "switch", "button", "textbox", "searchbox", "combobox", "link", "tab", "option",
+                  "slider", "spinbutton", "menuitem", "menuitemcheckbox", "menuitemradio", "treeitem"}
+
+
 def relation_score(cand: dict, anchor: dict, kind: str, max_depth: int, viewport) -> float:
     """How well `cand` stands in relation `kind` to `anchor`, in [0, 1]: the deeper their
     common container (the same row / card / label), the closer on screen, the better; a
     wrong side (left/right/above/below) costs half. The anchor itself and its containers
     score 0: a target next to a text is not the text's own row."""
     if cand["path"] == anchor["path"] or contains(cand["path"], anchor["path"]):
-        return 0.0
-    depth = lca_depth(cand["path"], anchor["path"]) / max(1, max_depth)
+        return 0.0          # (an icon that is part of the anchor's own control: see rank_related)
+    d = lca_depth(cand["path"], anchor["path"])
+    depth = d / max(1, max_depth)
+    if kind == "within" and d < max_depth:   # not in the row / card the anchor is in
+        depth *= 0.5
     (cx, cy), (ax, ay) = _centre(cand), _centre(anchor)
     diag = (viewport[0] ** 2 + viewport[1] ** 2) ** 0.5
     near = 1.0 - min(1.0, ((cx - ax) ** 2 + (cy - ay) ** 2) ** 0.5 / (0.5 * diag))
@@ -420,9 +483,18 @@ def rank_related(recs: list[dict], cues: "Cues", action, viewport, hint_texts: l
         return []
     informative = {k for k in cues.keywords if any(keyword_hit(r, k) for r in recs)}
     wanted = list(hint_texts) + cues.quoted
+    iconish = bool(ICONISH & set(re.findall(r"[a-z]+", (cues.rest or "").lower()))) or bool(
+        {k for k in cues.keywords if k in ICON_WORDS})
+    own_ok = iconish and cues.relation in ("near", "within")
     pool = []
     for r in recs:
-        if not (r.get("why") or r.get("editable")) or any(r is a for a in found):
+        if not (r.get("why") or r.get("editable")):
+            continue
+        # the anchor itself, or the small control it labels: a target only when an icon that
+        # is part of it is described ("the chevron of the 'Payment' row": its ::after)
+        own = any(r is a or (contains(r["path"], a["path"]) and _area(r) < 0.25 * viewport[0] * viewport[1])
+                  for a in found)
+        if own and not own_ok and any(r is a for a in found):
             continue
         kf = kind_fit(r, cues, informative)
         if kf == 0.0 or (informative and cues.role is None and keyword_score(r, informative) == 0):
@@ -430,16 +502,19 @@ def rank_related(recs: list[dict], cues: "Cues", action, viewport, hint_texts: l
         ts = text_score(r, wanted) if wanted else None
         if wanted and ts < 0.75:
             continue
-        pool.append((r, kf, ts))
+        pool.append((r, kf, ts, own))
     if not pool:
         return []
-    max_depth = max(lca_depth(r["path"], a["path"]) for r, _, _ in pool for a in found)
+    max_depth = max(lca_depth(r["path"], a["path"]) for r, _, _, _ in pool for a in found)
     out = []
-    for r, kf, ts in pool:
+    for r, kf, ts, own in pool:
         rel, anchor = max(((relation_score(r, a, cues.relation, max_depth, viewport), a) for a in found),
                           key=lambda p: p[0])
-        if cues.relation in ("near", "within") and similarity(cues.anchor, r.get("name") or "") >= 0.9:
+        if cues.relation in ("near", "within") and r.get("role") in _CONTROL_ROLES \
+                and similarity(cues.anchor, r.get("name") or "") >= 0.9:
             rel, anchor = 1.0, r      # the anchor text is the control's own label: "the checkbox for 'Email'"
+        elif own and own_ok:
+            rel, anchor = 0.9, r      # an icon drawn as part of the anchor's own control (its ::after chevron)
         if rel <= 0:
             continue
         score = 0.55 * rel + 0.3 * kf + 0.1 * (1.0 if r.get("why") else 0.0) + (0.05 * ts if ts is not None else 0.05)

@@ -34,8 +34,9 @@ reached by a real click on its box -- an invisible native input under the label 
 draws it), not clipped away, not a page-sized container, and fits the action: `type` needs an editable field (a label or wrapper
 resolves to its field), `select` a `<select>`. Ties between equally good elements go
 to the one nearest the target's position in the reference video, then document order.
-Page-level actions need no element: `wait`; `press` without target hints (the focused
-element receives it: rung `focused`); `scroll` without target hints (rung `window`: a
+Page-level actions need no element: `wait`; `press` without target hints and without a
+quoted target in its description (the focused element receives it: rung `focused`; a
+grounded `press` focuses its element first, clicking it only if it takes no focus); `scroll` without target hints (rung `window`: a
 point whose scroll chain leaves the window to scroll). A chosen element is scrolled into
 view (recorded as a `reveal` op, replayed on resume) and clicked at a point that
 hit-tests to it. At most `MAX_BROWSER_CALLS` page calls are made per action.
@@ -145,7 +146,7 @@ class Grounder:
         t, kind = action.target, action.type
         if kind == "wait":
             return {**res, "rung": "none", "element": "(page)"}
-        if kind == "press" and t.is_empty():
+        if kind == "press" and t.is_empty() and not Cues(action.description, (action.key,)).quoted:
             st = await ob.page_state(self.s)
             return {**res, "rung": "focused", "element": f"focused: {(st.get('focus') or {}).get('path') or 'body'}"}
         if kind == "scroll" and t.is_empty():
@@ -301,6 +302,8 @@ class Grounder:
                 return ("description", fit, 0.8, None) if fit else None
         hints = [x for x in (action.target.name, action.target.text) if x] if wanted is None else wanted
         ranked = rank_evidence(recs, cues, action, self.vp, hints)
+        if not ranked and hints and wanted is None:   # the reference's label may not exist here (an icon-only arrow)
+            ranked = rank_evidence(recs, cues, action, self.vp, [])
         if action.type in ("type", "select") and cues.anchor:
             ranked = [p for p in ranked if p[1]["editable"] or p[1]["tag"] in ("select", "label")] or ranked
         if res is not None:

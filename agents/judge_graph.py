@@ -246,7 +246,13 @@ class JudgeRun:
     def _grounded(self, g: dict | None) -> Grounded | None:
         if not g or g.get("x") is None:
             return None
-        loc = self.session.page.locator(g["path"]) if g.get("path") else None
+        loc = None
+        if g.get("path"):   # an observer path; " >>> " enters a shadow root (Playwright's CSS pierces it)
+            chunks = g["path"].split(" >>> ")
+            loc = self.session.page.locator(chunks[0])
+            for c in chunks[1:]:
+                loc = loc.locator(c)
+            loc = loc.first
         return Grounded(box=tuple(g["box"]) if g.get("box") else None, x=g["x"], y=g["y"], locator=loc)
 
     async def _perform(self, action, op: dict) -> str | None:

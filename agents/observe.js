@@ -261,6 +261,8 @@
     }
     return null;
   }
+  // classes that mark a state, not a kind: the active dot of a carousel is still one of the dots
+  const STATE_CLASS = /(^|[-_])(active|selected|current|checked|disabled|open|opened|closed|hover|focus|focused|visible|hidden|on|off|is|has|expanded|collapsed)([-_]|$)/i;
   const groups = new Map(); let gid = 0;
   function record(el, withReach) {
     const r = el.getBoundingClientRect();
@@ -287,7 +289,7 @@
       checked: el.checked === true || ["aria-checked", "aria-pressed", "aria-selected"].some((a) => el.getAttribute(a) === "true")
         || ["ariaChecked", "ariaPressed", "ariaSelected"].some((p) => aria(el, p) === "true"),
       shadow: !!shadowOf(el),
-      group: (p ? groups.get(p) : -1) + "|" + el.tagName + "|" + norm(cls).split(" ").sort().join("."), gi: 0 };
+      group: (p ? groups.get(p) : -1) + "|" + el.tagName + "|" + norm(cls).split(" ").filter((c) => !STATE_CLASS.test(c)).sort().join("."), gi: 0 };
   }
   function elements(limit) {
     clipMemo = new Map();
@@ -402,11 +404,16 @@
       for (let n = el; n && n !== document.body; n = parentOf(n)) out.push(path(n));
       return out;
     },
-    reveal(p) {
+    reveal(p) {   // scroll the element into view: the window's, and its scroll containers' (a long dropdown list)
       const el = byPath(p); if (!el) return false;
-      const r = el.getBoundingClientRect();
-      if (r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.right <= innerWidth) return false;
-      el.scrollIntoView({ block: "center", inline: "center", behavior: "instant" }); return true;
+      clipMemo = new Map();
+      const r = el.getBoundingClientRect(), c = clipOf(parentOf(el));
+      const inView = r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.right <= innerWidth;
+      const inClip = !c || (r.top >= c[1] - 1 && r.bottom <= c[3] + 1 && r.left >= c[0] - 1 && r.right <= c[2] + 1);
+      if (inView && inClip) return false;
+      el.scrollIntoView(inView ? { block: "nearest", inline: "nearest", behavior: "instant" }
+                               : { block: "center", inline: "center", behavior: "instant" });
+      return true;
     },
     windowPoint(dir) {
       const pts = [[.5,.5],[.5,.25],[.5,.75],[.25,.5],[.75,.5],[.1,.5],[.9,.5],[.5,.1],[.5,.9]];

@@ -165,22 +165,48 @@ def in_view(items: list) -> list[tuple[str, str]]:
     return [(it[0], it[1]) for it in items if len(it) < 3 or it[2]]
 
 
-def find_text(items: list, q: str, anywhere: bool = False) -> set[str]:
+def _ws(s: str) -> str:
+    return re.sub(r"\s+", " ", s or "").strip()
+
+
+def find_text(items: list, q: str, anywhere: bool = False, any_case: bool = False) -> set[str]:
     """Paths of the visible-text items in the viewport (`anywhere`: also those scrolled
     out of it) containing `q` (word-bounded at alphanumeric ends; a phrase split over
-    several text nodes is found in the joined text, path '*')."""
-    q = _n(q)
+    several text nodes is found in the joined text, path '*'). Case counts -- "2 of 5
+    selected" is not "2 OF 5 SELECTED" typed by a page that transforms text -- except
+    where one side is all capitals (a heading in caps, `text-transform`) or `any_case`
+    (OCR, whose case is unreliable)."""
+    q = _ws(q)
     if not q:
         return set()
     items = [(it[0], it[1]) for it in items] if anywhere else in_view(items)
-    pat = re.compile((r"(?<![a-z0-9])" if q[0].isalnum() else "") + re.escape(q) + (r"(?![a-z0-9])" if q[-1].isalnum() else ""))
-    hits = {p for p, t in items if pat.search(_n(t))}
-    joined = _n(" ".join(t for _, t in items))
-    if not hits and pat.search(joined):
+    pat = re.compile((r"(?<![A-Za-z0-9])" if q[0].isalnum() else "") + re.escape(q)
+                     + (r"(?![A-Za-z0-9])" if q[-1].isalnum() else ""), re.I)
+
+    def found(text: str) -> bool:
+        for m in pat.finditer(_ws(text)):
+            if any_case or m.group(0) == q or m.group(0).isupper() or q.isupper():
+                return True
+        return False
+
+    hits = {p for p, t in items if found(t)}
+    joined = " ".join(t for _, t in items)
+    if not hits and found(joined):
         hits = {"*"}
-    if not hits and len(q) >= 8 and re.sub(r"\s+", "", q) in re.sub(r"\s+", "", joined):
-        hits = {"*"}  # a phrase split over inline nodes ("link to <b>x</b>.") joins with extra spaces
+    if not hits and len(q) >= 8:   # a phrase split over inline nodes ("link to <b>x</b>.") joins with extra spaces
+        squeezed = re.sub(r"\s+", "", joined)
+        i = squeezed.casefold().find(re.sub(r"\s+", "", q).casefold())
+        if i >= 0:
+            seg = squeezed[i:i + len(re.sub(r"\s+", "", q))]
+            if any_case or seg == re.sub(r"\s+", "", q) or seg.isupper() or q.isupper():
+                hits = {"*"}
     return hits
+
+
+_RUN = re.compile(r"\x00\d+\x00(?:\s*(?:,\s*(?:and|or)?|and|or)\s*\x00\d+\x00)+")
+_NEG_AFTER = re.compile(r"\s*(is|are|were|was|gets?|have been|has been)?\s*(no longer|not|removed|deleted|gone|hidden|"
+                        r"cleared|dismissed|filtered out|filtered away|excluded|dropped)\b|\s*(disappears?|vanish\w*)",
+                        re.I)
 
 
 def expectations(assertion: str) -> list[tuple[str, bool]]:
@@ -203,6 +229,22 @@ def expectations(assertion: str) -> list[tuple[str, bool]]:
             if re.search(r"\bfrom\s*$", before) and re.match(r"\s*to\b", after):
                 neg = True
             out.append((quotes[int(m.group(0).strip("\x00"))], not neg))
+    # a list of quotes shares its polarity: 'no longer shows "A", "B" and "C"',
+    # '"Austria", "Greece" and the other countries are filtered out'
+    index = {}
+    for k, m in enumerate(re.finditer(r"\x00(\d+)\x00", marked)):
+        index[int(m.group(1))] = k
+    for run in _RUN.finditer(marked):
+        ids = [int(x) for x in re.findall(r"\x00(\d+)\x00", run.group(0))]
+        if len(ids) < 2:
+            continue
+        tail = re.split(r"[.;!?]|\bbut\b|\bwhile\b", marked[run.end():])[0]
+        neg = not out[index[ids[0]]][1] or bool(_NEG_AFTER.match(re.sub(r"^\s*(?:,|and|or)?\s*(?:the\s+)?(?:other|rest|remaining)?"
+                                                                   r"(?:\s+\w+){0,2}?\s*(?=\b(?:is|are|were|was|get|gets|"
+                                                                   r"have|has)\b)", " ", tail)))
+        if neg:
+            for i in ids:
+                out[index[i]] = (out[index[i]][0], False)
     return out
 
 
@@ -214,7 +256,7 @@ def check_quoted(assertion: str, before: dict, after: dict, ocr_after=None) -> V
     for q, present in exps:
         was, now = find_text(before["text"], q), find_text(after["text"], q)
         if present:
-            if not now and ocr_after is not None and find_text([("ocr", ocr_after())], q):
+            if not now and ocr_after is not None and find_text([("ocr", ocr_after())], q, any_case=True):
                 now = {"ocr"}
             if not now:
                 return Verdict(False, "rule:quoted-text", f'"{q}" is not shown')
@@ -347,16 +389,16 @@ def rule_verdict(action, before: dict, after: dict, img_b, img_a, box, ocr_after
 
 
 def typed_verdict(action, after: dict) -> Verdict:
-    """Typing must land in the field the step was grounded on (`after["target_value"]`:
+    """Typing must land, exactly as typed, in the field the step was grounded on (`after["target_value"]`:
     that field's value after the action; None when the grounded element is no field, e.g.
     a button that moves focus to a field elsewhere -- then the focused field counts)."""
-    text = _n(action.text)
+    text = _ws(action.text)       # exactly as typed: a field's value is never case-transformed by styles
     target = after.get("target_value")
     if target is not None:
-        ok = text in _n(target)
+        ok = text in _ws(target)
         return Verdict(ok, "rule:typed", "the typed text is in the described field" if ok
-                       else f"the described field holds {_n(target)[:60]!r}, not the typed text")
-    value = _n((after.get("focus") or {}).get("value", ""))
+                       else f"the described field holds {_ws(target)[:60]!r}, not the typed text")
+    value = _ws((after.get("focus") or {}).get("value", ""))
     ok = text in value or bool(find_text(after["text"], action.text or ""))
     return Verdict(ok, "rule:typed", "the typed text is in the focused field" if ok else "the typed text is in no field")
 

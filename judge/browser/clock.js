@@ -5,7 +5,10 @@
 //   requestIdleCallback run on virtual milliseconds since page start;
 // - every CSS animation/transition and Web Animation is paused and seeked to
 //   (virtual time since it first appeared) x playbackRate, respecting page calls to
-//   play/pause/currentTime/reverse/finish/cancel;
+//   play/pause/currentTime/reverse/finish/cancel; once virtual time passes the end of a
+//   finite one it is finished for real (its `finished` promise resolves, `finish`,
+//   `animationend` and `transitionend` fire), as libraries that wait for them expect;
+//   animations inside shadow trees (open or closed) included;
 // - SVG SMIL documents are paused and seeked with setCurrentTime;
 // - Math.random and crypto.getRandomValues are seeded, so "random" pages repeat.
 // The controller lives in a closure; the page sees only a frozen window.__webjudge
@@ -64,8 +67,22 @@
     ctSet: getOwnDesc(AnimProto, "currentTime").set,
     rateGet: getter(AnimProto, "playbackRate"),
     stateGet: getter(AnimProto, "playState"),
+    effectGet: getter(AnimProto, "effect"),
+    timing: typeof AnimationEffect !== "undefined" ? AnimationEffect.prototype.getComputedTiming : null,
   } : null;
   const docGetAnimations = Document.prototype.getAnimations;
+  // Document.getAnimations() does not list animations inside shadow trees: note every
+  // shadow root as it is attached (open or closed) and ask each one too
+  const rootGetAnimations = typeof ShadowRoot !== "undefined" ? ShadowRoot.prototype.getAnimations : null;
+  const origAttachShadow = Element.prototype.attachShadow;
+  const shadowRoots = [];
+  if (origAttachShadow && rootGetAnimations) {
+    origDefine(Element.prototype, "attachShadow", { value: function attachShadow(...args) {
+      const r = apply(origAttachShadow, this, args);
+      shadowRoots[shadowRoots.length] = r;
+      return r;
+    }, configurable: true, writable: true });
+  }
   const elAnimate = Element.prototype.animate;
   const getByTag = Document.prototype.getElementsByTagName;
   const collLength = getter(HTMLCollection.prototype, "length");
@@ -271,7 +288,25 @@
     }
     return s;
   }
+  let finishedSinceFrame = false;   // an animation finished: its events are dispatched with the next real frame
   function position(a, s) { return s.paused ? s.base : s.base + (now - s.anchor) * rate(a); }
+  function endTime(a) {
+    try { const e = apply(orig.effectGet, a, []); return e && orig.timing ? apply(orig.timing, e, []).endTime : Infinity; }
+    catch (e) { return Infinity; }
+  }
+  function seek(a, s) {   // to the virtual present; a finite animation past its end finishes for real
+    if (s.done) return;
+    const p = position(a, s), r = rate(a);
+    if (!s.paused && r !== 0) {
+      const end = endTime(a);
+      if (end < 1e12 && ((r > 0 && p >= end) || (r < 0 && p <= 0))) {
+        s.done = true; finishedSinceFrame = true;
+        try { apply(orig.finish, a, []); } catch (e) {}
+        return;
+      }
+    }
+    try { apply(orig.ctSet, a, [p]); } catch (e) {}
+  }
   function rebase(a) { // after a page call changed the animation: keep its current position
     const s = state(a, true);
     let ct = null;
@@ -281,35 +316,43 @@
   }
   if (AnimProto) {
     // bring a running animation to the virtual present before the page looks at or changes it
-    const sync = (a) => { const s = apply(wmGet, anims, [a]); if (s && !s.paused) { try { apply(orig.ctSet, a, [position(a, s)]); } catch (e) {} } };
+    const sync = (a) => { const s = apply(wmGet, anims, [a]); if (s && !s.paused) seek(a, s); };
     const ct0 = (a, fallback) => { const v = apply(orig.ctGet, a, []); return v === null || v === undefined ? fallback : v; };
     const wrap = (name, after) => {
       const f = orig[name];
       origDefine(AnimProto, name, { value: function (...args) { sync(this); const r = apply(f, this, args); after(this); return r; }, configurable: true, writable: true });
     };
-    wrap("play", (a) => { const s = state(a, true); s.base = ct0(a, 0); s.anchor = now; s.paused = false; apply(orig.pause, a, []); });
-    wrap("pause", (a) => { const s = state(a, true); s.base = ct0(a, s.base); s.anchor = now; s.paused = true; });
-    wrap("reverse", (a) => { const s = state(a, true); s.base = ct0(a, 0); s.anchor = now; s.paused = false; apply(orig.pause, a, []); });
-    wrap("finish", (a) => rebase(a));
+    wrap("play", (a) => { const s = state(a, true); s.done = false; s.base = ct0(a, 0); s.anchor = now; s.paused = false; apply(orig.pause, a, []); });
+    wrap("pause", (a) => { const s = state(a, true); s.done = false; s.base = ct0(a, s.base); s.anchor = now; s.paused = true; });
+    wrap("reverse", (a) => { const s = state(a, true); s.done = false; s.base = ct0(a, 0); s.anchor = now; s.paused = false; apply(orig.pause, a, []); });
+    wrap("finish", (a) => { const s = state(a, true); s.done = true; });
     wrap("cancel", (a) => apply(wmDelete, anims, [a]));
     origDefine(AnimProto, "currentTime", {
       get: function () { sync(this); return apply(orig.ctGet, this, []); },
-      set: function (v) { apply(orig.ctSet, this, [v]); const s = state(this, true); s.base = v === null ? 0 : v; s.anchor = now; },
+      set: function (v) { apply(orig.ctSet, this, [v]); const s = state(this, true); s.done = false; s.base = v === null ? 0 : v; s.anchor = now;
+        if (playState(this) !== "paused") { s.paused = false; try { apply(orig.pause, this, []); } catch (e) {} } },
       configurable: true,
     });
     origDefine(Element.prototype, "animate", { value: function animate(...args) {
       const a = apply(elAnimate, this, args); state(a, true); return a;
     }, configurable: true, writable: true });
   }
-  function seekAll() {
-    let anims_ = null;
-    try { anims_ = apply(docGetAnimations, document, []); } catch (e) {}
+  function seekList(anims_) {
     if (anims_) {
       for (let i = 0; i < anims_.length; i++) {
         const a = anims_[i];
-        const s = state(a, true);
-        try { apply(orig.ctSet, a, [position(a, s)]); } catch (e) {}
+        seek(a, state(a, true));
       }
+    }
+  }
+  function seekAll() {
+    let anims_ = null;
+    try { anims_ = apply(docGetAnimations, document, []); } catch (e) {}
+    seekList(anims_);
+    for (let i = 0; i < shadowRoots.length; i++) {
+      let list = null;
+      try { list = apply(rootGetAnimations, shadowRoots[i], []); } catch (e) {}
+      seekList(list);
     }
     if (svgSet) {
       let coll = null, n = 0;
@@ -381,7 +424,14 @@
     return p;
   }
   function frames(n) {
+    finishedSinceFrame = false;
     return promise((res) => { const k = (i) => (i <= 0 ? res(true) : realRaf(() => k(i - 1))); k(n || 1); });
+  }
+  // advanceTo, then -- if an animation finished on the way -- one real frame, so its
+  // finish/animationend/transitionend events and finished promises reach the page
+  function step(target) {
+    const t = advanceTo(target);
+    return finishedSinceFrame ? promise((res) => { finishedSinceFrame = false; realRaf(() => res(t)); }) : t;
   }
   // resolves once web fonts have loaded (polls document.fonts.status each real frame,
   // at most `maxFrames` frames; never calls a page-reachable then())
@@ -406,6 +456,7 @@
   const api = freeze({
     version: 2,
     advanceTo,
+    step,
     advance: (ms) => advanceTo(now + ms),
     now: () => now,
     pending: () => ({ timers: apply(mapSize, timers, []), frames: apply(mapSize, rafQueue, []) }),

@@ -543,8 +543,10 @@ class PageSession(SandboxHandlers):
         """Let pending timers, transitions and rAF loops run for `ms` of virtual time."""
         t0 = await self.now()
         t = t0
-        while t < t0 + ms - 1e-6:
-            t = await self.advance_to(min(t0 + ms, t + step_ms))
+        while t < t0 + ms - 1e-6:   # `step`: a real frame after an animation finished, for its events
+            target = self._seek_time(min(t0 + ms, t + step_ms))
+            t = await self._call(f"window.__webjudge.step({target!r})", what=f"advance to {target:.0f} ms",
+                                 await_promise=True)
         return t
 
     async def collect_errors(self) -> None:

@@ -42,7 +42,7 @@ def without_hints(task):
     return t
 
 
-async def record(browser, b: T.Behaviour, out: Path):
+async def record(browser, b: T.Behaviour, out: Path, oracle: bool = True):
     """The behaviour's task recorded on its reference implementation; raises if the
     reference does not pass the judge's own oracle check (IFS 1.0), as `judge tasks record`."""
     from judge.record import record_interactive
@@ -56,6 +56,8 @@ async def record(browser, b: T.Behaviour, out: Path):
     await record_interactive(browser, page, [Action.model_validate(a) for a in b.actions], out / "task",
                              task_id=f"corpus-{b.name}", viewport=Viewport(width=w, height=h), fps=FPS)
     task = load_task(out / "task")
+    if not oracle:
+        return task
     row = await score_page(task, page.read_bytes(), browser=browser, config=ScoreConfig(embedder="classic"))
     if row["ifs"] < 1.0:
         bad = [f"step {s['index']}: {s.get('error') or s['verdict_reason']}" for s in row["steps"] if not s["passed"]]
