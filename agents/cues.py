@@ -23,9 +23,9 @@ ROLE_WORDS = {"button": "button", "btn": "button", "link": "link", "tab": "tab",
               "checkbox": "checkbox", "radio": "radio", "dropdown": "combobox", "select": "combobox",
               "menu": "menu", "toggle": "switch", "switch": "switch", "slider": "slider", "icon": "img",
               "image": "img", "logo": "img", "option": "option", "item": "item", "card": "item", "row": "item"}
-SYMBOLS = {"star": "★☆⭐✩✭✮", "heart": "♥❤♡", "close": "×✕✖", "x": "×✕✖✗", "plus": "+＋", "add": "+＋",
+SYMBOLS = {"star": "★☆⭐✩✭✮", "heart": "♥❤♡", "close": "×✕✖⨯✗✘", "x": "×✕✖✗⨯✘", "plus": "+＋", "add": "+＋",
            "minus": "−–", "next": "›»→▶❯❱〉", "previous": "‹«←◀❮❰〈", "back": "‹«←◀❮❰〈", "menu": "☰≡", "search": "🔍⌕",
-           "check": "✓✔", "delete": "🗑✕×", "remove": "🗑✕×", "help": "?❓ⓘ", "info": "ⓘℹ", "setting": "⚙",
+           "check": "✓✔", "delete": "🗑✕×⨯", "remove": "🗑✕×⨯", "help": "?❓ⓘ", "info": "ⓘℹ", "setting": "⚙",
            "home": "⌂🏠", "cart": "🛒", "edit": "✎✏", "play": "▶►", "pause": "⏸", "more": "⋯…⋮"}
 _STOP = set("a an the on in to of and with at for into from by this that it its then please user page "
             "click clicks tap taps press presses double type types enter enters select selects choose hover "
@@ -38,12 +38,13 @@ _STOP = set("a an the on in to of and with at for into from by this that it its 
 _ICON_GROUPS = [
     ("trash", "delete", "remove", "bin", "garbage", "destroy", "erase"),
     ("edit", "pencil", "pen", "modify", "rename"),
-    ("close", "times", "xmark", "dismiss", "cancel", "x"),
+    ("close", "times", "xmark", "dismiss", "cancel", "x", "clear", "reset"),
     ("next", "right", "forward", "chevron-right", "arrow-right", "caret-right"),
     ("previous", "prev", "left", "back", "chevron-left", "arrow-left", "caret-left"),
     ("plus", "add", "expand", "new", "create"),
     ("minus", "collapse", "subtract"),
     ("chevron", "caret", "expand", "toggle", "disclosure"),
+    ("dropdown", "select", "combobox", "picker", "chooser"),
     ("dot", "dots", "bullet", "bullets", "pagination", "indicator", "pager", "page"),
     ("search", "magnifier", "magnifying", "magnify", "loupe", "find"),
     ("settings", "setting", "gear", "cog", "preferences", "options"),
@@ -190,8 +191,15 @@ class Cues:
                 self.role = "checkbox"
             elif kind is not None and kind != "type":
                 self.role = None
-        self.keywords = {w for w in _words(rest) if w not in _STOP and not w.isdigit() and w not in _ORD_WORDS
-                         and not re.fullmatch(r"\d+(st|nd|rd|th)", w)} - {norm(e) for e in ex}
+        def kws(text: str) -> set[str]:
+            return {w for w in _words(text) if w not in _STOP and not w.isdigit() and w not in _ORD_WORDS and len(w) > 1
+                    and not re.fullmatch(r"\d+(st|nd|rd|th)", w)} - {norm(e) for e in ex}
+        self.keywords = kws(rest)
+        # words after a place phrase name the place ("the heart icon on the card"), not the target:
+        # the ranking does not require them of the target
+        cut_at = re.search(r"\b(" + "|".join(sorted(_PLACE)) + r")\b", rest.lower()[len(words[0]) if words else 0:])
+        head = kws(rest[:cut_at.start() + (len(words[0]) if words else 0)]) if cut_at else self.keywords
+        self.place = self.keywords - head if head else set()
         if glyphs and not self.keywords & glyphs:
             self.keywords |= glyphs
 
@@ -228,6 +236,13 @@ def text_score(rec: dict, wanted: list[str]) -> float:
     return max((similarity(q, f) for q in wanted for f in _fields(rec)), default=0.0)
 
 
+_ROLE_ALIASES = {"combobox": ("dropdown", "select", "combo", "combobox", "picker", "chooser", "search", "filter",
+                             "autocomplete", "list"),
+                "searchbox": ("search", "find", "filter", "query", "lookup"),
+                "listbox": ("dropdown", "list", "select", "options"), "slider": ("slider", "range"),
+                "switch": ("toggle", "switch"), "tab": ("tab",), "menuitem": ("menu", "item", "entry")}
+
+
 def keyword_hit(rec: dict, k: str) -> float:
     """How well keyword `k` names the element: 1 in its text/name (or its glyph: "close" ~
     "×"); 0.8 a synonym in the label of an icon-only element ("right" ~ "Next slide"); in its id/class: 1 for an icon-only
@@ -238,18 +253,21 @@ def keyword_hit(rec: dict, k: str) -> float:
     syn = ICON_WORDS.get(k, {k})
     if k in words or any(c in text for c in SYMBOLS.get(k, "")):
         return 1.0
+    alias = 0.75 if k in _ROLE_ALIASES.get(rec.get("role") or "", ()) else 0.0   # "the dropdown's search field"
     icon_only = not (rec.get("text") or "").strip()
     if icon_only and words & syn:      # an icon-only control's label: "right" ~ aria-label "Next slide"
         return 0.8
     own = _words(re.sub(r"[-_]", " ", f"{rec.get('id', '')} {rec.get('cls', '')}"))
     if k in own:
-        return 1.0 if icon_only else 0.5
+        return 1.0 if icon_only else max(0.5, alias)
     icon = rec.get("icon") or ""
     if icon or own:   # an icon-only control: its parts' classes, labels and glyphs ("fa-trash-can", "×")
         iw = _words(re.sub(r"[-_]", " ", icon)) | own
         if iw & syn or any(c in icon for w in syn for c in SYMBOLS.get(w, "")):
             return 0.75
-    return 0.0
+    if rec.get("ctx") and _words(re.sub(r"[-_]", " ", rec["ctx"])) & syn:   # a field inside ".svelte-select"
+        return max(alias, 0.5)
+    return alias
 
 
 def keyword_score(rec: dict, keywords: set[str]) -> float:
@@ -345,7 +363,8 @@ def rank_evidence(recs: list[dict], cues: Cues, action, viewport,
     """Candidates with a score and its evidence; ineligible ones dropped. Evidence needed:
     a quoted / hinted text match >= 0.75, or (without quotes) >= 60 % of the *informative*
     keywords -- those found on some element of the page ("in the dropdown", "in its
-    corner" name places, not the target). A role word that does not fit costs 0.15
+    corner" name places, not the target) -- or >= 50 % for an element of the described
+    kind ("the country dropdown": a combobox named otherwise). A role word that does not fit costs 0.15
     (it may name a container: "'Laptops' in the dropdown"). A container never beats a
     descendant that matches as well (`drop_containers`)."""
     if cues.anchor:
@@ -353,6 +372,7 @@ def rank_evidence(recs: list[dict], cues: Cues, action, viewport,
     wanted = list(hint_texts) + cues.quoted
     bbox = action.target.bbox
     informative = {k for k in cues.keywords if any(keyword_hit(r, k) for r in recs)}
+    informative = (informative - cues.place) or informative
     out, ev = [], {}
     for r in recs:
         fits = role_fits(r, cues.role)
@@ -360,7 +380,7 @@ def rank_evidence(recs: list[dict], cues: Cues, action, viewport,
         ks = keyword_score(r, informative)
         if wanted and ts < 0.75:
             continue
-        if not wanted and ks < 0.6:
+        if not wanted and ks < (0.5 if fits else 0.6):   # the described kind and half the words: "the country dropdown"
             continue
         prox = proximity(r, bbox, viewport)
         score = 0.6 * ts + 0.25 * ks + (0.15 if fits else -0.15 if fits is False else 0.0) \

@@ -25,7 +25,10 @@ Rungs propose candidates with evidence; the decision and every candidate conside
    (`cv2.TM_CCOEFF_NORMED` >= `VISUAL_MIN_SCORE`), then the element at that point.
 4. `llm` -- a judge model picks one of the numbered interactive elements (with the
    page's ARIA snapshot); 5. `vlm` -- the same on a numbered set-of-marks screenshot.
-   Both only when a judge model is configured.
+   Both only when a judge model is configured. The elements the deterministic rungs
+   considered come first in the list, each with its score and evidence; a weak (<
+   `STRONG_TEXT`) or close (runner-up within `AMBIGUOUS`) text decision is also put to
+   the model (`llm`), which may confirm it or pick another candidate.
 
 The visual rung is also tried when the text rungs found only a weak candidate (score <
 `STRONG_TEXT`): a strong visual match (>= `VISUAL_OVER_TEXT`) of an element that fits
@@ -55,7 +58,8 @@ from agents.visual_match import ReferenceFrames, match_template
 
 MAX_BROWSER_CALLS = 20
 MAX_LIST = 120             # elements shown to a judge model
-STRONG_TEXT = 0.7          # a text-rung score below this lets the visual rung compete
+STRONG_TEXT = 0.7          # a text-rung score below this lets the visual rung (and a judge model) weigh in
+AMBIGUOUS = 0.02           # a runner-up this close makes the text decision a judge model's call, when configured
 VISUAL_OVER_TEXT = 0.9     # a visual match this strong wins over a weak text candidate
 MAX_LOGGED = 8             # candidates logged per rung
 _GENERIC = set("new top bottom left right main first last current empty other small big large".split())
@@ -204,6 +208,16 @@ class Grounder:
         if hit is not None:
             others = sorted((c for c in res["candidates"] if c["path"] != hit[1]["path"]), key=lambda c: -c["score"])
             runner = f"; next best {others[0]['score']:.2f}: {others[0]['element']}" if others else "; no other candidate"
+            close = bool(others) and others[0]["score"] >= hit[2] - AMBIGUOUS
+            if self.judge is not None and not res["decision"] and (hit[2] < STRONG_TEXT or close):
+                # a weak or close call: the judge model decides, shown the same candidates and evidence
+                res["model_calls"] += 1
+                pick = await self._model(action, "llm", res)
+                res["tried"].append(f"llm (to decide a {'close' if close else 'weak'} call): {'hit' if pick else 'none'}")
+                if pick is not None:
+                    res["decision"] = (f"llm: the judge model chose among the candidates (deterministic best "
+                                       f"{hit[2]:.2f}{runner})")
+                    return pick
             res["decision"] = res["decision"] or (f"description: best of {len(res['candidates'])} candidates "
                                                   f"({hit[2]:.2f}{runner})")
             return hit
@@ -222,9 +236,16 @@ class Grounder:
         return [r for r in await self._page(ob.describe_locator, locator) if plausible(r, "", self.vp)]
 
     async def _fit(self, rec: dict, action) -> dict | None:
-        """The record the action really goes to (a type/select action: the field itself)."""
+        """The record the action really goes to (a type/select action: the field itself; a
+        click on a <label> of a text field or combobox: that control -- "click the country
+        dropdown" found by its label's text; a checkbox's label is itself what users click)."""
         if not plausible(rec, action.type, self.vp):
             return None
+        if action.type in ("click", "dblclick", "hover") and rec["tag"] == "label":
+            ctl = await self._page(ob.focus_target, rec["path"])
+            if ctl and ctl.get("visible") and ctl["role"] not in ("checkbox", "radio", "switch") \
+                    and ctl["type"] not in ("checkbox", "radio", "file"):
+                return ctl
         if action.type in ("type", "select"):
             field = rec if (rec["editable"] if action.type == "type" else rec["tag"] == "select") \
                 else await self._page(ob.focus_target, rec["path"])

@@ -562,7 +562,8 @@ async def score_node(run: JudgeRun, state: dict) -> dict:
         "ifs": ifs_v, "ifs_steps": ifs_s, "vfs": vfs.vfs, "final": final, "exec": bool(state.get("exec")),
         "error": state.get("page_failed"),
         "steps": [{k: s.get(k) for k in ("index", "type", "description", "rung", "element", "executed", "passed",
-                                          "verdict_source", "verdict_reason", "weak", "decision", "error")} for s in steps],
+                                          "verdict_source", "verdict_reason", "weak", "decision", "error")}
+                  | {"n_candidates": len({c["path"] for c in s.get("candidates") or []})} for s in steps],
         "weak_steps": sum(bool(s.get("weak")) for s in steps),
         "vfs_components": {**vfs.to_dict(), "final_formula": "0.7*ifs + 0.3*vfs" if vfs.vfs is not None
                            else "ifs (no reference checkpoint for VFS)"},

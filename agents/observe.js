@@ -207,6 +207,12 @@
     }
     return norm(bits.join(" ")).slice(0, 200);
   }
+  function context(el) {   // what a field's surroundings call it: its containers' classes and ids
+    const bits = [];
+    for (let p = parentOf(el), i = 0; p && p !== document.body && i < 3; p = parentOf(p), i++)
+      bits.push(typeof p.className === "string" ? p.className : "", p.id || "", p.getAttribute("aria-label") || "");
+    return norm(bits.join(" ")).slice(0, 200);
+  }
   let clipMemo = new Map();   // element -> the clip rect its overflow ancestors impose (null: none); per call
   function clipOf(p) {
     if (!p || p === document.body || p === document.documentElement) return null;
@@ -230,6 +236,13 @@
     if (el.checkVisibility && !el.checkVisibility({opacityProperty: true, visibilityProperty: true})) return false;
     if (r.right < 0 || r.bottom < -document.documentElement.scrollHeight || r.left > innerWidth + document.documentElement.scrollWidth) return false;
     return !clipped(el, r);
+  }
+  function inScroller(el) {
+    for (let p = parentOf(el), i = 0; p && p !== document.body && i < 40; p = parentOf(p), i++) {
+      const cs = getComputedStyle(p);
+      if (/(auto|scroll|overlay)/.test(cs.overflowY + cs.overflowX) && (p.scrollHeight > p.clientHeight + 1 || p.scrollWidth > p.clientWidth + 1)) return true;
+    }
+    return false;
   }
   function labelOf(n) {   // the <label> a hit element is part of
     for (let i = 0; n && i < 8; i++, n = parentOf(n)) if (n.tagName === "LABEL") return n;
@@ -277,15 +290,19 @@
     // an element that is not painted itself (opacity 0, a zero-size label text) still counts when a
     // click on its box reaches it: a control drawn by CSS over an invisible native input
     const hit = (withReach || !painted) && inView && w && !clipped(el, r) && cs.visibility !== "hidden" ? reach(el, r) : null;
+    // scrolled out of a scroll container (an option further down a dropdown list): revealed before use
+    const scrolledOut = !painted && !hit && w && r.width >= 2 && r.height >= 2 && clipped(el, r) && inScroller(el)
+      && (!el.checkVisibility || el.checkVisibility({opacityProperty: true, visibilityProperty: true}));
     const big = tc.length > 300;
     return { path: path(el), tag: el.tagName.toLowerCase(), role: role(el), name: name(el),
       text: (big ? ownText(el) : composedText(el)).slice(0, 200),
-      why: w, editable: editable(el), visible: painted || !!hit, painted, reach: hit ? hit.how : "",
+      why: w, editable: editable(el), visible: painted || !!hit || scrolledOut, painted,
+      reach: hit ? hit.how : scrolledOut ? "scroll" : "",
       box: [r.x, r.y, r.width, r.height], in_view: inView,
       id: el.id || "", cls: norm(cls).slice(0, 120), title: el.getAttribute("title") || "",
       placeholder: el.getAttribute("placeholder") || "", type: (el.getAttribute("type") || "").toLowerCase(),
       value: el.tagName === "INPUT" || el.tagName === "TEXTAREA" ? String(el.value).slice(0, 200) : "",
-      icon: w || !big ? icon(el) : "", pseudo: pseudo(el),
+      icon: w || !big ? icon(el) : "", pseudo: pseudo(el), ctx: editable(el) ? context(el) : "",
       checked: el.checked === true || ["aria-checked", "aria-pressed", "aria-selected"].some((a) => el.getAttribute(a) === "true")
         || ["ariaChecked", "ariaPressed", "ariaSelected"].some((p) => aria(el, p) === "true"),
       shadow: !!shadowOf(el),

@@ -174,8 +174,8 @@ def find_text(items: list, q: str, anywhere: bool = False, any_case: bool = Fals
     out of it) containing `q` (word-bounded at alphanumeric ends; a phrase split over
     several text nodes is found in the joined text, path '*'). Case counts -- "2 of 5
     selected" is not "2 OF 5 SELECTED" typed by a page that transforms text -- except
-    where one side is all capitals (a heading in caps, `text-transform`) or `any_case`
-    (OCR, whose case is unreliable)."""
+    where one side is all capitals (a heading in caps, `text-transform`) or `any_case`.
+    The OCR fallback (text drawn on a canvas) is held to the same rule."""
     q = _ws(q)
     if not q:
         return set()
@@ -256,7 +256,9 @@ def check_quoted(assertion: str, before: dict, after: dict, ocr_after=None) -> V
     for q, present in exps:
         was, now = find_text(before["text"], q), find_text(after["text"], q)
         if present:
-            if not now and ocr_after is not None and find_text([("ocr", ocr_after())], q, any_case=True):
+            if not now and find_text(after["text"], q, any_case=True):
+                return Verdict(False, "rule:quoted-text", f'"{q}" is shown only with other letter case')
+            if not now and ocr_after is not None and find_text([("ocr", ocr_after())], q):
                 now = {"ocr"}
             if not now:
                 return Verdict(False, "rule:quoted-text", f'"{q}" is not shown')

@@ -16,6 +16,15 @@ Reports, over all judgments:
   checkpoint writes included) divided by its number of actions (median);
 - the share of element-targeting actions grounded without a model call, and the rungs.
 Goals: <= 1 s per action, >= 90 % grounded without a model.
+
+``--corpus [--mutants]``: the real-world corpus instead (`tests/corpus/`: third-party
+apps, recorded on each behaviour's reference implementation), every implementation in
+both modes (hinted, descriptions-only), and with ``--mutants`` every wrong-effect mutant
+in both modes. Reports per mode: seconds per action (steps median, total median),
+share grounded without a model, candidates per step (median, p90, max), and for the
+mutants the exact-prefix share, false-positive steps and every miss.
+Goals: <= 0.5 s per action, >= 95 % grounded without a model descriptions-only, 0 false
+positives, >= 95 % of mutants at their exact expected prefix.
 """
 from __future__ import annotations
 
@@ -104,12 +113,54 @@ async def bench(args) -> dict:
             "rungs": dict(rungs), "rows": rows}
 
 
+def corpus_report(results) -> dict:
+    """Per mode: speed, model-free grounding, candidates per step; mutants: exactness and misses."""
+    out = {}
+    for mode in ("hinted", "descr-only"):
+        js = [j for j in results if j.mode == mode]
+        if not js:
+            continue
+        steps = [t for j in js for t in j.result["judge_run"]["step_seconds"]]
+        total = [j.wall_s / j.n for j in js]
+        cands = sorted(s.get("n_candidates", 0) for j in js for s in j.result["steps"] if s.get("rung") not in
+                       ("none", "focused", "window", None))
+        element = sum(j.result["grounding"]["element_actions"] for j in js)
+        free = sum(round((j.result["grounding"]["without_model"] or 0) * j.result["grounding"]["element_actions"])
+                   for j in js)
+        correct = [j for j in js if j.mutant is None]
+        muts = [j for j in js if j.mutant is not None]
+        out[mode] = {
+            "judgments": len(js), "actions": len(steps),
+            "median_s_per_action_steps": round(statistics.median(steps), 3),
+            "median_s_per_action_total": round(statistics.median(total), 3),
+            "grounded_without_model": round(free / element, 3) if element else None,
+            "candidates_per_step": {"median": statistics.median(cands) if cands else 0,
+                                    "p90": cands[int(0.9 * (len(cands) - 1))] if cands else 0,
+                                    "max": cands[-1] if cands else 0},
+            "correct_full_ifs": f"{sum(j.exact for j in correct)}/{len(correct)}",
+            "mutants_exact": f"{sum(j.exact for j in muts)}/{len(muts)}" if muts else None,
+            "false_positive_steps": sum(len(j.false_positives) for j in muts),
+            "misses": [j.line() for j in js if not j.exact or j.false_positives],
+        }
+    return out
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("tasks", nargs="*", help="interactive task folders (default: tasks/interactive/*)")
     p.add_argument("--repeat", type=int, default=1)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--corpus", action="store_true", help="judge the real-world corpus (tests/corpus) in both modes")
+    p.add_argument("--mutants", action="store_true", help="with --corpus: the wrong-effect mutants too")
     args = p.parse_args()
+    if args.corpus:
+        sys.path.insert(0, str(ROOT / "tests" / "corpus"))
+        import harness
+
+        res = corpus_report(asyncio.run(harness.run_all(args.tasks, args.mutants,
+                                                        out=(lambda s: None) if args.json else print)))
+        print(json.dumps(res, indent=2))
+        return 0
     res = asyncio.run(bench(args))
     if args.json:
         print(json.dumps(res, indent=2))

@@ -184,3 +184,63 @@ def test_cache_makes_a_rerun_free(run, browser, cart, tmp_path, monkeypatch):
     b = run_judge(run, browser, cart, second, config=config)
     assert first.requests and not second.requests
     assert a["ifs"] == b["ifs"] and a["vfs"] == b["vfs"] and b["judge_usage"]["cached"] == b["judge_usage"]["calls"]
+
+
+# ---- the model decides close calls, shown the deterministic candidates and their evidence ----
+TWIN = """<!doctype html><html><body style="font:16px sans-serif;margin:20px">
+<h1>Your card</h1><div class="card"><p>Summer photo</p>
+<button class="icon-btn" aria-label="" onclick="document.getElementById('s').textContent='Saved to favourites'">♥</button>
+<button class="icon-btn" aria-label="" onclick="document.getElementById('s').textContent='Photo deleted'">♥</button>
+</div><p id="s">No changes</p></body></html>"""
+TWIN_ACTIONS = [{"type": "click", "description": "Click the heart icon on the card",
+                 "target": {"selector": ".icon-btn:nth-of-type(1)"}, "assertion": 'The page shows "Saved to favourites"'}]
+
+
+@pytest.fixture(scope="module")
+def twin(browser, loop, tmp_path_factory):
+    from test_judge_actions import without_hints
+
+    return without_hints(record_test_task(loop.run_until_complete, browser, tmp_path_factory.mktemp("twin"), TWIN,
+                                          TWIN_ACTIONS, task_id="twin", viewport=VP))
+
+
+class Chooser:
+    """A recorded-style grounding reply: picks the listed element whose line satisfies
+    `choose(lines)` (a right or a wrong answer), or replies with no JSON (malformed)."""
+
+    def __init__(self, answer: str):
+        self.answer, self.prompts = answer, []
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        text = "\n".join(p["text"] for p in json.loads(request.content)["messages"][-1]["content"] if p["type"] == "text")
+        if "Which element" not in text:      # the assertion verdict or the visual rubric
+            return reply("Verdict: YES. Score: 80/100")
+        self.prompts.append(text)
+        if self.answer == "malformed":
+            return reply("I think it is probably the first one, or maybe the second.")
+        hearts = [ln for ln in text.splitlines() if re.match(r"\[\d+\] button '♥'", ln)]
+        line = hearts[0] if self.answer == "right" else hearts[1]
+        return reply(json.dumps({"element": int(re.match(r"\[(\d+)\]", line).group(1))}))
+
+
+def test_offline_the_close_call_goes_to_the_first_twin(run, browser, twin):
+    r = run(judge_page(twin, TWIN, browser=browser, config=CONFIG))
+    assert r["steps"][0]["rung"] == "description" and r["grounding"]["model_calls"] == 0
+
+
+@pytest.mark.parametrize("answer,passed", [("right", True), ("wrong", False)])
+def test_a_close_call_is_the_models_with_the_same_candidates_and_evidence(run, browser, twin, answer, passed):
+    fake = Chooser(answer)
+    r = run(judge_page(twin, TWIN, browser=browser, config=CONFIG, model=model_for(fake)))
+    step = r["steps"][0]
+    assert step["rung"] == "llm" and r["grounding"]["model_calls"] == 1, step
+    assert step["passed"] is passed, step       # a wrong pick is caught by the assertion, not trusted
+    prompt = fake.prompts[0]
+    listed = [ln for ln in prompt.splitlines() if "<- description" in ln]
+    assert len(listed) == 2 and all("button '♥'" in ln and '"keywords"' in ln for ln in listed), prompt
+    assert prompt.index(listed[0]) < prompt.index("Accessibility tree")   # candidates first, evidence attached
+
+
+def test_a_malformed_grounding_reply_is_a_judge_error(run, browser, twin):
+    with pytest.raises(JudgeError, match="malformed"):
+        run(judge_page(twin, TWIN, browser=browser, config=CONFIG, model=model_for(Chooser("malformed"))))

@@ -1,0 +1,118 @@
+"""The interactive judge on pages nobody here wrote (`tests/corpus/`, see its README).
+
+Expected results come from the judge-free ground truth (`tests/corpus/truth.py`: plain
+Playwright, real input, its own checks), confirmed in this run:
+
+- every implementation passes every step under truth.py, and every mutant first fails
+  exactly at its `first_fail`;
+- every behaviour's reference implementation records (`judge tasks record`'s oracle
+  check: IFS 1.0 under the judge);
+- every correct implementation scores IFS 1.0 under the offline judge, with the task's
+  hints (recorded on the reference implementation) and descriptions only;
+- every wrong-effect mutant scores exactly `first_fail / n` descriptions-only: its first
+  failing step is judged failed (no false positive) and no earlier step fails.
+  (Both modes for the mutants: `benchmarks/bench_interactive.py --corpus`.)
+"""
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import pytest
+
+CORPUS = Path(__file__).with_name("corpus")
+sys.path.insert(0, str(CORPUS))
+
+import harness as H  # noqa: E402
+import truth as T  # noqa: E402
+
+BEHAVIOURS = T.behaviours(CORPUS)
+BY_NAME = {b.name: b for b in BEHAVIOURS}
+IMPLS = [(b.name, impl, mode) for b in BEHAVIOURS for impl in b.implementations for mode in ("hinted", "descr-only")]
+MUTANTS = [(b.name, m["id"]) for b in BEHAVIOURS for m in b.mutants]
+TRUTH_CONCURRENCY = 4      # truth runs wait on real time (settling, polling): run a few pages at once
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_corpus_is_real_world_and_large_enough():
+    third_party = [b for b in BEHAVIOURS if "pages" not in b.truth]
+    assert len(third_party) >= 10
+    assert sum(len(b.implementations) >= 2 for b in third_party) >= 3
+    for b in third_party:
+        for impl in b.implementations:
+            folder = b.root / impl
+            assert (folder / "LICENSE").stat().st_size > 100, folder
+            src = (folder / "SOURCE.json").read_text()
+            assert '"integrity"' in src or '"commit"' in src, f"{folder}/SOURCE.json: no integrity or commit"
+            assert "todomvc" not in src.lower(), f"{folder}: TodoMVC is reserved as an independent check"
+    assert len(MUTANTS) >= 60
+
+
+@pytest.fixture(scope="session")
+def truth_records(loop):
+    """truth.py's records for every implementation and every mutant, run once."""
+    from playwright.async_api import async_playwright
+
+    async def go():
+        sem = asyncio.Semaphore(TRUTH_CONCURRENCY)
+        async with async_playwright() as pw:
+            browser = await T.open_browser(pw)
+
+            async def one(b, impl, m):
+                async with sem:
+                    return (b.name, m["id"] if m else impl), await T.run(browser, b, impl, m)
+            jobs = [one(b, i, None) for b in BEHAVIOURS for i in b.implementations]
+            jobs += [one(b, m["impl"], m) for b in BEHAVIOURS for m in b.mutants]
+            out = dict(await asyncio.gather(*jobs))
+            await browser.close()
+            return out
+    return loop.run_until_complete(go())
+
+
+@pytest.mark.parametrize("name", [b.name for b in BEHAVIOURS])
+def test_ground_truth_without_the_judge(truth_records, name):
+    b = BY_NAME[name]
+    for impl in b.implementations:
+        recs = truth_records[(name, impl)]
+        assert T.first_fail(recs) is None, f"{name}/{impl} fails its own ground truth: {recs}"
+    for m in b.mutants:
+        recs = truth_records[(name, m["id"])]
+        assert T.first_fail(recs) == m["first_fail"], f"{name} mutant {m['id']}: truth first fails at " \
+            f"{T.first_fail(recs)}, mutants.json says {m['first_fail']}: {recs}"
+
+
+@pytest.fixture(scope="session")
+def corpus_tasks(loop, browser, tmp_path_factory):
+    """Each behaviour's task, recorded on its reference implementation; recording includes
+    the judge's oracle check (IFS 1.0), as `judge tasks record` refuses a task otherwise."""
+    root = tmp_path_factory.mktemp("corpus")
+    return {b.name: loop.run_until_complete(H.record(browser, b, root / b.name)) for b in BEHAVIOURS}
+
+
+@pytest.mark.parametrize("name", [b.name for b in BEHAVIOURS])
+def test_every_reference_records(corpus_tasks, name):
+    task = corpus_tasks[name]
+    assert len(task.spec.actions) == len(BY_NAME[name].actions)
+    assert all(task.checkpoint_path(i).exists() for i in range(len(task.spec.actions)))
+
+
+def _show(j: H.Judgment) -> str:
+    return "\n".join(f"  step {s['index']}: {'pass' if s['passed'] else 'FAIL'} {s['rung']} {s['element']} | "
+                     f"{s['verdict_source']}: {s['verdict_reason']} | {s.get('decision')}" for s in j.result["steps"])
+
+
+@pytest.mark.parametrize("name,impl,mode", IMPLS, ids=[f"{n}-{i}-{m}" for n, i, m in IMPLS])
+def test_correct_implementation_scores_full_ifs(run, browser, corpus_tasks, name, impl, mode):
+    j = run(H.judge(browser, BY_NAME[name], corpus_tasks[name], mode, impl))
+    assert j.result["ifs"] == 1.0, f"{name}/{impl} ({mode}):\n{_show(j)}"
+
+
+@pytest.mark.parametrize("name,mid", MUTANTS, ids=[f"{n}-{m}" for n, m in MUTANTS])
+def test_mutant_fails_exactly_at_its_first_wrong_step(run, browser, corpus_tasks, name, mid):
+    b = BY_NAME[name]
+    m = b.mutant(mid)
+    j = run(H.judge(browser, b, corpus_tasks[name], "descr-only", m["impl"], m))
+    assert not j.false_positives, f"{name} mutant {mid} ({m['what']}): step {m['first_fail']} judged passed\n{_show(j)}"
+    assert j.exact, f"{name} mutant {mid}: ifs {j.result['ifs']:.3f}, expected {j.expected_ifs:.3f}\n{_show(j)}"
