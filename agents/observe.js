@@ -340,7 +340,7 @@
     return null;
   }
   function visibleText() {
-    // [path, text, in_view]: text nodes whose element is rendered, in the composed tree
+    // [path, text, in_view, top, left]: text nodes whose element is rendered, in the composed tree
     const items = [];
     const seen = new Map();
     const ok = (el) => { if (!seen.has(el)) seen.set(el, !SKIP.has(el.tagName) && shown(el, el.getBoundingClientRect())); return seen.get(el); };
@@ -356,16 +356,17 @@
         const rg = document.createRange(); rg.selectNodeContents(n); const rr = rg.getBoundingClientRect();
         if (rr.width < 1 || rr.height < 1) continue;
         const inView = rr.right > 0 && rr.bottom > 0 && rr.left < innerWidth && rr.top < innerHeight;
-        items.push([path(el), t, inView ? 1 : 0]); count++;
+        items.push([path(el), t, inView ? 1 : 0, Math.round(rr.top), Math.round(rr.left)]); count++;
       }
     }
     for (const root of roots) for (const el of root.querySelectorAll("input, textarea, select")) {
       if (!ok(el)) continue;
       const r = el.getBoundingClientRect();
       const inView = r.right > 0 && r.bottom > 0 && r.left < innerWidth && r.top < innerHeight ? 1 : 0;
-      if (el.tagName === "SELECT") { const o = el.selectedOptions && el.selectedOptions[0]; if (o) items.push([path(el), norm(o.text), inView]); }
+      const pos = [Math.round(r.top), Math.round(r.left)];
+      if (el.tagName === "SELECT") { const o = el.selectedOptions && el.selectedOptions[0]; if (o) items.push([path(el), norm(o.text), inView, ...pos]); }
       else if (!["checkbox","radio","hidden","range","color","file"].includes((el.type || "").toLowerCase())) {
-        const v = norm(el.value) || (el.value ? "" : norm(el.placeholder)); if (v) items.push([path(el), v, inView]); }
+        const v = norm(el.value) || (el.value ? "" : norm(el.placeholder)); if (v) items.push([path(el), v, inView, ...pos]); }
     }
     return items;
   }

@@ -46,7 +46,8 @@ CHANGED_LEVEL = 24        # per-channel difference (0-255) that counts as a chan
 MIN_CHANGED_PX = 30       # changed pixels that count as a visible change (a caret is ~17)
 TARGET_MARGIN = 8         # px around the target box for "the target changed"
 
-_NEG = re.compile(r"\b(no longer|not|never|without|no|none of|n't|instead of|rather than|replac\w*|remov\w*|delet\w*|"
+_NEG = re.compile(r"\b(no longer|not|never|without|no|none of|n't|instead of|rather than|except|excluding|other than|"
+                  r"apart from|replac\w*|remov\w*|delet\w*|"
                   r"disappear\w*|vanish\w*|gone|hidden|hides?|clear\w*|dismiss\w*)\b|n't\b", re.I)
 _STILL = re.compile(r"\b(still|remains?|stays?|keeps?|continues? to|unchanged)\b", re.I)
 _APPEAR = re.compile(r"\b(appears?|appeared|opens?|opened|pops? up|shows? up|becomes? visible|(is|are) (now )?"
@@ -160,8 +161,8 @@ def _n(s: str) -> str:
 
 
 def in_view(items: list) -> list[tuple[str, str]]:
-    """The visible-text items a user can see without scrolling: [path, text, in_view]
-    items with in_view set ([path, text] items, from older observations, count as seen)."""
+    """The visible-text items a user can see without scrolling: [path, text, in_view, top,
+    left] items with in_view set ([path, text] items, from older observations, count as seen)."""
     return [(it[0], it[1]) for it in items if len(it) < 3 or it[2]]
 
 
@@ -204,7 +205,7 @@ def find_text(items: list, q: str, anywhere: bool = False, any_case: bool = Fals
 
 
 _RUN = re.compile(r"\x00\d+\x00(?:\s*(?:,\s*(?:and|or)?|and|or)\s*\x00\d+\x00)+")
-_NEG_AFTER = re.compile(r"\s*(is|are|were|was|gets?|have been|has been)?\s*(no longer|not|removed|deleted|gone|hidden|"
+_NEG_AFTER = re.compile(r"\s*(is|are|were|was|gets?|have been|has been|stays?|remains?)?\s*(no longer|not|removed|deleted|gone|hidden|"
                         r"cleared|dismissed|filtered out|filtered away|excluded|dropped)\b|\s*(disappears?|vanish\w*)",
                         re.I)
 
@@ -223,9 +224,7 @@ def expectations(assertion: str) -> list[tuple[str, bool]]:
     for clause in re.split(r"[.;!?]|,|\bbut\b|\band\b|\bwhile\b|\bwhereas\b", marked):
         for m in re.finditer(r"\x00\d+\x00", clause):
             before, after = clause[:m.start()], clause[m.end():]
-            neg = bool(_NEG.search(before)) or bool(re.match(r"\s*(is|are|has been|was|gets)?\s*(no longer|not|"
-                                                             r"removed|deleted|gone|hidden|cleared|dismissed)\b|\s*"
-                                                             r"(disappears?|vanish\w*)", after, re.I))
+            neg = bool(_NEG.search(before)) or bool(_NEG_AFTER.match(after))
             if re.search(r"\bfrom\s*$", before) and re.match(r"\s*to\b", after):
                 neg = True
             out.append((quotes[int(m.group(0).strip("\x00"))], not neg))
@@ -246,6 +245,32 @@ def expectations(assertion: str) -> list[tuple[str, bool]]:
             for i in ids:
                 out[index[i]] = (out[index[i]][0], False)
     return out
+
+
+_ORDER = re.compile(r"\b(order|sorted|sorts?|followed by|ascending|descending|alphabetical\w*|first row|is first|"
+                    r"comes first|youngest first|oldest first|top to bottom|is last|now first)\b", re.I)
+
+
+def misordered(assertion: str, items: list) -> str | None:
+    """An assertion that states an order ('sorted by age: "A" is the first row, followed by
+    "B", ... "C" is last') needs the quoted texts shown top to bottom (then left to right)
+    in that order; returns why not, or None (no order stated, or it holds)."""
+    for sentence in re.split(r"[.;!?]", assertion or ""):
+        if not _ORDER.search(sentence):
+            continue
+        quotes = [q for q, present in expectations(sentence) if present]
+        if len(quotes) < 2:
+            continue
+        pos = []
+        for q in quotes:
+            hit = [it for it in items if len(it) >= 5 and (len(it) < 3 or it[2]) and find_text([it], q)]
+            if not hit:
+                return None          # not all shown: the presence rule speaks
+            pos.append((min(it[3] for it in hit), min(it[4] for it in hit), q))
+        for (y0, x0, a), (y1, x1, b) in zip(pos, pos[1:]):
+            if (y1, x1) < (y0, x0) and abs(y1 - y0) > 3:
+                return f'"{b}" is shown above "{a}", not after it as the assertion says'
+    return None
 
 
 def check_quoted(assertion: str, before: dict, after: dict, ocr_after=None) -> Verdict | None:
@@ -272,6 +297,9 @@ def check_quoted(assertion: str, before: dict, after: dict, ocr_after=None) -> V
                 return Verdict(False, "rule:quoted-text", f'"{q}" is still shown')
             evidence += bool(was) or bool(_STILL.search(assertion))
             notes.append(f'"{q}" not shown')
+    bad_order = misordered(assertion, after["text"])
+    if bad_order:
+        return Verdict(False, "rule:quoted-order", bad_order)
     if not evidence:
         return None      # nothing the assertion names appeared or vanished: this rule cannot tell
     context = f" (shown before too: {', '.join(undecided)})" if undecided else ""

@@ -127,7 +127,13 @@ async def run_all(names: list[str], mutants: bool, modes=("hinted", "descr-only"
     results = []
     async with Browser() as browser:
         for b in todo:
-            task = await record(browser, b, tmp / b.name)
+            try:
+                task = await record(browser, b, tmp / b.name)
+            except Exception as e:     # reported, and the other behaviours still run
+                out(f"MISS {b.name:<16} the reference does not record: {str(e)[:200]}")
+                results.append(Judgment(b.name, "record", b.reference, None, None,
+                                        {"ifs": 0.0, "steps": [{"passed": False}] * len(b.actions)}, 0.0))
+                continue
             for mode in modes:
                 for impl in b.implementations:
                     j = await judge(browser, b, task, mode, impl)
