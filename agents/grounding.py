@@ -18,7 +18,9 @@ Rungs propose candidates with evidence; the decision and every candidate conside
    Edit link in the row of 'Alice'"), the quoted text is an anchor: candidates of the
    described kind are ranked by their relation to it (`agents.cues.rank_related`), and a
    role-only or selector hint must agree with that ranking. A container never beats a
-   descendant that matches as well.
+   descendant that matches as well. When nothing matches and the description names a
+   glyph ("the small × icon"), icon-only controls are compared with that glyph's shape
+   (`agents.visual_match.glyph_score`).
 3. `visual` -- the target's crop from the reference video at the action's timestamp
    (`target.bbox`, pixels that differ from the frame before the pointer moved in are
    masked out: the pointer), matched multi-scale on the candidate's screenshot
@@ -54,7 +56,7 @@ from agents import observe as ob
 from agents.cues import (Cues, agreeing, keyword_hit, pick_ordinal, plausible, proximity, quoted_strings,
                          rank_evidence, text_score)
 from agents.providers.base import ImagePart, Message
-from agents.visual_match import ReferenceFrames, match_template
+from agents.visual_match import GLYPH_MIN, GLYPHS, ReferenceFrames, glyph_score, match_template
 
 MAX_BROWSER_CALLS = 20
 MAX_LIST = 120             # elements shown to a judge model
@@ -327,6 +329,8 @@ class Grounder:
             ranked = rank_evidence(recs, cues, action, self.vp, [])
         if action.type in ("type", "select") and cues.anchor:
             ranked = [p for p in ranked if p[1]["editable"] or p[1]["tag"] in ("select", "label")] or ranked
+        if not ranked and wanted is None and not cues.quoted and set(GLYPHS) & cues.keywords:
+            ranked = await self._glyphs(recs, cues)
         if res is not None:
             self._log(res, "description:relation" if cues.anchor else "description", ranked)
         for score, r, _ in ranked[:3]:
@@ -334,6 +338,27 @@ class Grounder:
             if fit is not None:
                 return "description", fit, round(min(1.0, score), 3), None
         return None
+
+    async def _glyphs(self, recs: list[dict], cues) -> list[tuple[float, dict, dict]]:
+        """Icon-only controls (no text, nothing in their name or classes matched) whose drawing
+        looks like the glyph the description names ("the small × icon"): the best one when it
+        clears `GLYPH_MIN` and looks more like that glyph than like any other by 0.05."""
+        names = set(GLYPHS) & cues.keywords
+        icons = [r for r in recs if r["why"] and r["in_view"] and not (r.get("text") or "").strip()
+                 and 4 <= r["box"][2] <= 80 and 4 <= r["box"][3] <= 80]
+        if not icons:
+            return []
+        shot = await self._page(lambda s: s.screenshot())
+        out = []
+        for r in icons:
+            x, y, w, h = (int(round(v)) for v in r["box"])
+            crop = shot[max(0, y):y + h, max(0, x):x + w]
+            score, ch = glyph_score(crop, names)
+            other = max(glyph_score(crop, {n})[0] for n in GLYPHS if n not in names and not set(GLYPHS[n]) & set(ch))
+            if score >= GLYPH_MIN and score >= other + 0.05:
+                out.append((round(0.4 + 0.4 * score, 3), r, {"glyph": ch, "glyph_score": score, "other_glyphs": other}))
+        out.sort(key=lambda p: -p[0])
+        return out
 
     async def _visual(self, index, action, res=None):
         tpl = await self.frames.template(index)

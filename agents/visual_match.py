@@ -152,3 +152,71 @@ class ReferenceFrames:
         if self._templates is None:
             self._templates = await asyncio.to_thread(self._load)
         return self._templates.get(index)
+
+
+# ---- glyphs: what an icon-only control draws -------------------------------------------------
+# "Click the small × icon": a control with no text, name, class or title that says what it is
+# (react-select's clear indicator is an unnamed <svg> path) is recognised by its shape. The
+# glyphs a description can name are rendered from DejaVu Sans (Debian's fonts-dejavu-core) and
+# compared with the control's ink, both cropped to their ink and scaled to GLYPH_SIZE.
+GLYPH_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+GLYPH_SIZE = 24
+GLYPH_MIN = 0.6            # similarity (1 - mean |difference| of the blurred ink masks, rescaled) to count
+GLYPHS = {"close": "×✕", "x": "×✕", "delete": "×✕", "remove": "×✕", "clear": "×✕", "check": "✓✔", "plus": "+",
+          "add": "+", "minus": "−", "next": "›❯→", "right": "›❯→", "previous": "‹❮←", "left": "‹❮←", "back": "‹❮←",
+          "menu": "☰", "down": "⌄▾▼", "up": "⌃▴▲", "chevron": "⌄›"}
+_GLYPH_CACHE: dict[str, np.ndarray | None] = {}
+
+
+def _ink(mask: np.ndarray) -> np.ndarray | None:
+    """A binary ink mask cropped to its ink, scaled to GLYPH_SIZE (aspect kept, centred), blurred."""
+    ys, xs = np.nonzero(mask)
+    if len(ys) < 4:
+        return None
+    m = mask[ys.min():ys.max() + 1, xs.min():xs.max() + 1].astype(np.float32)
+    h, w = m.shape
+    s = (GLYPH_SIZE - 2) / max(h, w)
+    m = cv2.resize(m, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+    out = np.zeros((GLYPH_SIZE, GLYPH_SIZE), np.float32)
+    y0, x0 = (GLYPH_SIZE - m.shape[0]) // 2, (GLYPH_SIZE - m.shape[1]) // 2
+    out[y0:y0 + m.shape[0], x0:x0 + m.shape[1]] = m
+    return cv2.GaussianBlur(np.clip(out * 2, 0, 1), (5, 5), 1.2)
+
+
+def glyph_mask(ch: str) -> np.ndarray | None:
+    if ch not in _GLYPH_CACHE:
+        try:
+            from PIL import Image, ImageDraw, ImageFont
+
+            font = ImageFont.truetype(GLYPH_FONT, 48)
+            img = Image.new("L", (96, 96), 0)
+            ImageDraw.Draw(img).text((16, 8), ch, fill=255, font=font)
+            _GLYPH_CACHE[ch] = _ink(np.asarray(img) > 96)
+        except OSError:            # the font is not installed: no glyph rung
+            _GLYPH_CACHE[ch] = None
+    return _GLYPH_CACHE[ch]
+
+
+def icon_mask(crop: np.ndarray) -> np.ndarray | None:
+    """The ink of a control's crop: pixels away from its border's median colour."""
+    if crop.shape[0] < 4 or crop.shape[1] < 4:
+        return None
+    border = np.concatenate([crop[0], crop[-1], crop[:, 0], crop[:, -1]])
+    bg = np.median(border, axis=0)
+    return _ink(np.abs(crop.astype(np.int16) - bg.astype(np.int16)).max(2) > 48)
+
+
+def glyph_score(crop: np.ndarray, names: set[str]) -> tuple[float, str]:
+    """How much the crop looks like a glyph one of `names` stands for ("close" ~ ×): (score, glyph)."""
+    ink = icon_mask(crop)
+    best = (0.0, "")
+    if ink is None:
+        return best
+    for name in names:
+        for ch in GLYPHS.get(name, ""):
+            ref = glyph_mask(ch)
+            if ref is None:
+                continue
+            sim = 1.0 - float(np.abs(ink - ref).sum()) / max(1e-6, float(np.maximum(ink, ref).sum()))
+            best = max(best, (round(sim, 3), ch))
+    return best

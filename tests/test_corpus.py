@@ -15,7 +15,6 @@ Playwright, real input, its own checks), confirmed in this run:
 """
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 
@@ -27,7 +26,9 @@ sys.path.insert(0, str(CORPUS))
 import harness as H  # noqa: E402
 import truth as T  # noqa: E402
 
-BEHAVIOURS = T.behaviours(CORPUS)
+# third-party behaviours (the shipped suite's truth and mutants, `shipped-*`, run in the
+# benchmark: its pages are judged by tests/test_judge_shipped*.py already)
+BEHAVIOURS = [b for b in T.behaviours(CORPUS) if "pages" not in b.truth]
 BY_NAME = {b.name: b for b in BEHAVIOURS}
 IMPLS = [(b.name, impl, mode) for b in BEHAVIOURS for impl in b.implementations for mode in ("hinted", "descr-only")]
 MUTANTS = [(b.name, m["id"]) for b in BEHAVIOURS for m in b.mutants]
@@ -51,36 +52,20 @@ def test_the_corpus_is_real_world_and_large_enough():
 
 
 @pytest.fixture(scope="session")
-def truth_records(loop):
-    """truth.py's records for every implementation and every mutant, run once."""
-    from playwright.async_api import async_playwright
-
-    async def go():
-        sem = asyncio.Semaphore(TRUTH_CONCURRENCY)
-        async with async_playwright() as pw:
-            browser = await T.open_browser(pw)
-
-            async def one(b, impl, m):
-                async with sem:
-                    return (b.name, m["id"] if m else impl), await T.run(browser, b, impl, m)
-            jobs = [one(b, i, None) for b in BEHAVIOURS for i in b.implementations]
-            jobs += [one(b, m["impl"], m) for b in BEHAVIOURS for m in b.mutants]
-            out = dict(await asyncio.gather(*jobs))
-            await browser.close()
-            return out
-    return loop.run_until_complete(go())
+def truth_first_fail(loop):
+    """truth.py's first failing step of every implementation and every mutant, run once."""
+    return loop.run_until_complete(H.confirm_truth(BEHAVIOURS, mutants=True, concurrency=TRUTH_CONCURRENCY))
 
 
 @pytest.mark.parametrize("name", [b.name for b in BEHAVIOURS])
-def test_ground_truth_without_the_judge(truth_records, name):
+def test_ground_truth_without_the_judge(truth_first_fail, name):
     b = BY_NAME[name]
     for impl in b.implementations:
-        recs = truth_records[(name, impl)]
-        assert T.first_fail(recs) is None, f"{name}/{impl} fails its own ground truth: {recs}"
+        assert truth_first_fail[(name, impl)] is None, f"{name}/{impl} fails its own ground truth"
     for m in b.mutants:
-        recs = truth_records[(name, m["id"])]
-        assert T.first_fail(recs) == m["first_fail"], f"{name} mutant {m['id']}: truth first fails at " \
-            f"{T.first_fail(recs)}, mutants.json says {m['first_fail']}: {recs}"
+        assert truth_first_fail[(name, m["id"])] == m["first_fail"], \
+            f"{name} mutant {m['id']}: truth first fails at {truth_first_fail[(name, m['id'])]}, " \
+            f"mutants.json says {m['first_fail']}"
 
 
 @pytest.fixture(scope="session")

@@ -191,3 +191,19 @@ def test_set_of_marks_draws_numbered_boxes():
                                      np.uint8), cv2.IMREAD_COLOR)
     assert out.shape == (100, 200, 3) and (out[20, 30] != 255).any() and (out[50, 120] != 255).any()
     assert (out[80, 190] == 255).all()
+
+
+def test_glyph_shapes_tell_a_cross_from_a_chevron():
+    from PIL import Image, ImageDraw, ImageFont
+    from agents.visual_match import GLYPH_FONT, glyph_score
+
+    def icon(ch: str, font: str, size: int) -> np.ndarray:    # another font and size than the reference glyphs
+        img = Image.new("RGB", (36, 36), (250, 250, 250))
+        ImageDraw.Draw(img).text((6, 2), ch, fill=(90, 90, 90), font=ImageFont.truetype(font, size))
+        return np.asarray(img)[:, :, ::-1].copy()
+
+    bold = GLYPH_FONT.replace("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")
+    cross, chevron = icon("✕", bold, 20), icon("⌄", bold, 28)
+    assert glyph_score(cross, {"close"})[0] >= 0.6
+    assert glyph_score(cross, {"close"})[0] > glyph_score(cross, {"down"})[0] + 0.05
+    assert glyph_score(chevron, {"close"})[0] < glyph_score(chevron, {"down"})[0]

@@ -116,14 +116,47 @@ async def judge(browser, b: T.Behaviour, task, mode: str, impl: str, mutant: dic
                     r, time.perf_counter() - t0)
 
 
+async def confirm_truth(todo: list[T.Behaviour], mutants: bool, concurrency: int = 4) -> dict:
+    """truth.py's first failing step for every implementation (None) and mutant, keyed
+    (behaviour, implementation or mutant id); run here, so expectations are never stale."""
+    from playwright.async_api import async_playwright
+
+    sem = asyncio.Semaphore(concurrency)
+    async with async_playwright() as pw:
+        browser = await T.open_browser(pw)
+
+        async def one(b, impl, m):
+            async with sem:
+                return (b.name, m["id"] if m else impl), T.first_fail(await T.run(browser, b, impl, m))
+        jobs = [one(b, i, None) for b in todo for i in b.implementations]
+        jobs += [one(b, m["impl"], m) for b in todo for m in (b.mutants if mutants else [])]
+        found = dict(await asyncio.gather(*jobs))
+        await browser.close()
+    return found
+
+
 async def run_all(names: list[str], mutants: bool, modes=("hinted", "descr-only"), tmp: Path | None = None,
                   out=print) -> list[Judgment]:
+    """Judge every implementation (and mutant) of the named behaviours (all when empty);
+    truth.py runs first and must agree with mutants.json (a disagreement is reported and
+    the truth wins)."""
     import tempfile
 
     from judge.browser.runtime import Browser
 
     tmp = tmp or Path(tempfile.mkdtemp(prefix="webjudge-corpus-"))
     todo = [b for b in T.behaviours(HERE) if not names or b.name in names]
+    truth = await confirm_truth(todo, mutants)
+    for b in todo:
+        for impl in b.implementations:
+            if truth[(b.name, impl)] is not None:
+                out(f"TRUTH {b.name}/{impl}: the correct implementation fails its own ground truth at step "
+                    f"{truth[(b.name, impl)]}")
+        for m in b.mutants if mutants else []:
+            if truth[(b.name, m["id"])] != m["first_fail"]:
+                out(f"TRUTH {b.name} mutant {m['id']}: truth first fails at {truth[(b.name, m['id'])]}, "
+                    f"mutants.json says {m['first_fail']}; the truth is used")
+                m["first_fail"] = truth[(b.name, m["id"])]
     results = []
     async with Browser() as browser:
         for b in todo:
