@@ -111,6 +111,13 @@ async def _focus(at: Grounded) -> bool:
         return False
 
 
+async def travel(mouse, x: float, y: float) -> None:
+    """Move the pointer as a hand does: in steps, ending with a small settling move. Menus
+    that tell a mouse from a touch by consecutive close moves (SmartMenus) open only so."""
+    await mouse.move(x + 1, y, steps=4)
+    await mouse.move(x, y)
+
+
 def scroll_delta(action: Action, viewport: tuple[int, int]) -> tuple[float, float]:
     """Wheel delta for a scroll action: direction honoured; amount in pixels when > 1,
     a fraction of the viewport when <= 1, half a viewport by default."""
@@ -129,7 +136,7 @@ async def perform(page, action: Action, at: Grounded | None, viewport: tuple[int
     mouse, keyboard = page.mouse, page.keyboard
     kind = action.type
     if at is not None:
-        await mouse.move(at.x, at.y)
+        await travel(mouse, at.x, at.y)
     if kind == "click":
         await mouse.click(at.x, at.y)
     elif kind == "dblclick":

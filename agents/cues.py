@@ -477,7 +477,7 @@ def anchors(recs: list[dict], text: str) -> list[dict]:
     if not scored:
         return []
     best = max(s for s, _ in scored)
-    top = [r for s, r in scored if s >= best - 0.05]
+    top = [r for s, r in scored if s >= best - 0.01]     # "Comment 2", not "Comment 20"
     return [r for r in top if not any(contains(r["path"], o["path"]) for o in top if o is not r)]
 
 
@@ -516,6 +516,8 @@ def rank_related(recs: list[dict], cues: "Cues", action, viewport, hint_texts: l
                   for a in found)
         if own and not own_ok and any(r is a for a in found):
             continue
+        if own and informative and keyword_score(r, informative) == 0:
+            continue      # the described icon is found elsewhere on the page ("the trash icon"), not drawn by the anchor
         kf = kind_fit(r, cues, informative)
         if kf == 0.0 or (informative and cues.role is None and keyword_score(r, informative) == 0):
             continue
@@ -525,7 +527,10 @@ def rank_related(recs: list[dict], cues: "Cues", action, viewport, hint_texts: l
         pool.append((r, kf, ts, own))
     if not pool:
         return []
-    max_depth = max(lca_depth(r["path"], a["path"]) for r, _, _, _ in pool for a in found)
+    if any(kf >= 0.75 for _, kf, _, _ in pool):      # the described kind is there: others are not it
+        pool = [p for p in pool if p[1] >= 0.5]
+    depths = [lca_depth(r["path"], a["path"]) for r, _, _, own in pool if not own for a in found]
+    max_depth = max(depths or [lca_depth(r["path"], a["path"]) for r, _, _, _ in pool for a in found])
     out = []
     for r, kf, ts, own in pool:
         rel, anchor = max(((relation_score(r, a, cues.relation, max_depth, viewport), a) for a in found),

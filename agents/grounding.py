@@ -128,8 +128,10 @@ class Grounder:
     """Grounds the actions of one judgment in one page session. `judge` is an
     `agents.verify.JudgeModel` (None: rungs 4-5 are skipped); `frames` a `ReferenceFrames`."""
 
-    def __init__(self, session, viewport: tuple[int, int], *, frames: ReferenceFrames | None = None, judge=None):
+    def __init__(self, session, viewport: tuple[int, int], *, frames: ReferenceFrames | None = None, judge=None,
+                 moved_focus: str | None = None):
         self.s, self.vp, self.frames, self.judge = session, viewport, frames, judge
+        self.moved_focus = moved_focus      # the field the previous step focused (an editor it opened)
         self.calls = 0
         self._recs: list[dict] | None = None
         self._cand: dict[str, dict] = {}     # path -> record of every logged candidate
@@ -272,6 +274,8 @@ class Grounder:
             if t.name:
                 recs = await self._locate(page.get_by_role(t.role, name=t.name, exact=True)) \
                     or await self._locate(page.get_by_role(t.role, name=t.name))
+                if len(recs) > 1 and cues.anchor:    # several 'Reply' buttons: the one under 'Comment 2'
+                    recs = await self._agreeing(recs, [], cues, action, False)
             else:   # a role alone names no element: every link of the page is "a link"
                 recs = await self._agreeing(await self._locate(page.get_by_role(t.role)), agree, cues, action, False)
             pick = await self._choose(recs, cues, action) if recs else None
@@ -290,17 +294,17 @@ class Grounder:
         return None
 
     async def _agreeing(self, recs, agree, cues, action, kind: bool):
-        """Hits of a hint that names no element by itself (a role alone, a reference
-        selector) that agree with the description: with a relation, those among the best
-        related candidates (within 0.1 of the best); else `agents.cues.agreeing`."""
+        """Hits of a hint that does not pick one element by itself (a role alone, a reference
+        selector, a name several elements share) that agree with the description: with a
+        relation, the best related candidates (within `AMBIGUOUS`); else `agents.cues.agreeing`."""
         if not recs:
             return []
-        if cues.anchor and not [a for a in (action.target.name, action.target.text) if a]:
+        if cues.anchor and (not agree or not [a for a in (action.target.name, action.target.text) if a]):
             ranked = rank_evidence(await self._elements(), cues, action, self.vp)
             if not ranked:
                 return []
             top = ranked[0][0]
-            good = {r["path"] for s, r, _ in ranked if s >= top - 0.1}
+            good = {r["path"] for s, r, _ in ranked if s >= top - AMBIGUOUS}
             return [r for r in recs if r["path"] in good]
         return agreeing(recs, agree, cues, kind=kind)
 
@@ -418,6 +422,10 @@ class Grounder:
         focus = st.get("focus")
         if focus and focus.get("editable"):
             rec = await self._page(ob.describe_path, focus["path"])
+            if rec and rec.get("visible") and focus["path"] == self.moved_focus:
+                res["tried"].append("the field the previous step opened and focused")
+                res["decision"] = "the focused field: the previous step opened it (an inline editor)"
+                return "focused", rec, 0.4, None
             if rec and rec.get("visible") and agrees(rec):
                 res["tried"].append("focused field")
                 res["decision"] = "the focused field: no candidate matched the description, and it does not contradict it"

@@ -56,7 +56,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
 
 from agents import observe as ob
-from agents.actions import Grounded, perform
+from agents.actions import Grounded, perform, travel
 from agents.grounding import Grounder
 from agents.visual_match import ReferenceFrames
 from agents.verify import JudgeModel, expectations, find_text, rubric_score, verify_step
@@ -234,7 +234,8 @@ class JudgeRun:
         if op["op"] == "reveal":
             await ob.reveal(s, op["path"])
         elif op["op"] == "move":
-            await ob.guard(s, s.page.mouse.move(op["x"], op["y"]), "move")
+            await ob.guard(s, travel(s.page.mouse, op["x"], op["y"]) if op.get("travel") else s.page.mouse.move(op["x"], op["y"]),
+                           "move")
         elif op["op"] == "perform":
             await self._perform(self.actions[op["index"]], op)
         elif op["op"] == "settle":
@@ -372,12 +373,23 @@ async def ground_node(run: JudgeRun, state: dict) -> dict:
     try:
         s = await run.page(state)
         await run._group(f"step {i}: {action.type} {action.description[:60]!r}")
-        g = await Grounder(s, run.vp, frames=run.frames, judge=run.judge).ground(i, action)
+        g = await Grounder(s, run.vp, frames=run.frames, judge=run.judge, moved_focus=_moved_focus(run, i)).ground(i, action)
     except PageError as e:
         return _fail({**state, "current": cur}, "ground", e)
     cur.update(ground=g, error=g["error"])
     cur["timings"]["ground"] = round(time.perf_counter() - t0, 4)
     return {"current": cur, "ops": state["ops"] + g["ops"]}
+
+
+def _moved_focus(run: JudgeRun, i: int) -> str | None:
+    """The editable field the previous step moved the focus to (an editor it opened), if any."""
+    if i == 0:
+        return None
+    obs = [run.work / f".obs/step_{i - 1:02d}_{k}.json" for k in ("before", "after")]
+    if not all(p.exists() for p in obs):
+        return None
+    fb, fa = (json.loads(p.read_text()).get("focus") or {} for p in obs)
+    return fa.get("path") if fa.get("editable") and fa.get("path") != fb.get("path") else None
 
 
 async def act_node(run: JudgeRun, state: dict) -> dict:
@@ -391,8 +403,10 @@ async def act_node(run: JudgeRun, state: dict) -> dict:
         if g.get("x") is not None and action.type != "hover":   # the pointer arrives first, as in the
             g = cur["ground"] = dict(g)                              # recording: "before" shows its hover
             for _ in range(3):
-                await ob.guard(s, s.page.mouse.move(g["x"], g["y"]), "move")
-                ops.append({"op": "move", "x": g["x"], "y": g["y"]})
+                # a user's pointer travels: several moves on the way (menus that tell a mouse from
+                # a touch by consecutive moves, SmartMenus, open only then)
+                await ob.guard(s, travel(s.page.mouse, g["x"], g["y"]), "move")
+                ops.append({"op": "move", "x": g["x"], "y": g["y"], "travel": True})
                 cp = await ob.click_point(s, g["path"]) if g.get("path") and g.get("rung") != "visual" else None
                 if not cp or abs(cp["x"] - g["x"]) + abs(cp["y"] - g["y"]) < 2:
                     break

@@ -459,7 +459,18 @@
       const sel = getSelection(), selBoxes = [];
       if (sel && sel.rangeCount && !sel.isCollapsed)
         for (const r of sel.getRangeAt(0).getClientRects()) if (selBoxes.length < 200) selBoxes.push([r.x, r.y, r.width, r.height]);
-      return { scroll: [scrollX, scrollY], selection: selBoxes, max_scroll: [document.documentElement.scrollWidth - innerWidth,
+      const dialogs = [];   // shown dialogs: role dialog/alertdialog, <dialog open>, aria-modal, a "modal"/"dialog" class
+      for (const p of vis) {
+        if (dialogs.length >= 20) break;
+        const el = byPath(p);
+        if (!el) continue;
+        const cls = typeof el.className === "string" ? el.className : "";
+        if (["dialog", "alertdialog"].includes(role(el)) || el.getAttribute("aria-modal") === "true"
+            || /(^|[\s_-])(modal|dialog)([\s_-]|$)/i.test(cls) && !/(backdrop|overlay|open|btn|button|trigger|toggle)/i.test(cls)) {
+          if (!dialogs.some((d) => p.startsWith(d + " "))) dialogs.push(p);
+        }
+      }
+      return { scroll: [scrollX, scrollY], selection: selBoxes, dialogs, max_scroll: [document.documentElement.scrollWidth - innerWidth,
           document.documentElement.scrollHeight - innerHeight],
         text: visibleText(), chain: chain.concat(extra), visible: vis,
         focus: f && f !== document.body ? { path: path(f), editable: editable(f), box: (() => { const r = f.getBoundingClientRect();

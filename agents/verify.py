@@ -174,9 +174,10 @@ def find_text(items: list, q: str, anywhere: bool = False, any_case: bool = Fals
     """Paths of the visible-text items in the viewport (`anywhere`: also those scrolled
     out of it) containing `q` (word-bounded at alphanumeric ends; a phrase split over
     several text nodes is found in the joined text, path '*'). Case counts -- "2 of 5
-    selected" is not "2 OF 5 SELECTED" typed by a page that transforms text -- except
-    where one side is all capitals (a heading in caps, `text-transform`) or `any_case`.
-    The OCR fallback (text drawn on a canvas) is held to the same rule."""
+    selected" is not "2 OF 5 SELECTED" written by a page that transforms text (the text
+    read is the DOM's, before CSS `text-transform`) -- except for a quote in capitals
+    (the annotator copied a heading styled in caps) or `any_case` (OCR of text drawn on a
+    canvas, used only when the DOM shows the text in no letter case at all)."""
     q = _ws(q)
     if not q:
         return set()
@@ -186,7 +187,7 @@ def find_text(items: list, q: str, anywhere: bool = False, any_case: bool = Fals
 
     def found(text: str) -> bool:
         for m in pat.finditer(_ws(text)):
-            if any_case or m.group(0) == q or m.group(0).isupper() or q.isupper():
+            if any_case or m.group(0) == q or q.isupper():
                 return True
         return False
 
@@ -199,13 +200,14 @@ def find_text(items: list, q: str, anywhere: bool = False, any_case: bool = Fals
         i = squeezed.casefold().find(re.sub(r"\s+", "", q).casefold())
         if i >= 0:
             seg = squeezed[i:i + len(re.sub(r"\s+", "", q))]
-            if any_case or seg == re.sub(r"\s+", "", q) or seg.isupper() or q.isupper():
+            if any_case or seg == re.sub(r"\s+", "", q) or q.isupper():
                 hits = {"*"}
     return hits
 
 
 _RUN = re.compile(r"\x00\d+\x00(?:\s*(?:,\s*(?:and|or)?|and|or)\s*\x00\d+\x00)+")
-_NEG_AFTER = re.compile(r"\s*(is|are|were|was|gets?|have been|has been|stays?|remains?)?\s*(no longer|not|removed|deleted|gone|hidden|"
+_NEG_AFTER = re.compile(r"\s*(was|were|used to be|stood)\s*(before|earlier)?\s*($|[;,.)])|"
+                        r"\s*(is|are|were|was|gets?|have been|has been|stays?|remains?)?\s*(no longer|not|removed|deleted|gone|hidden|"
                         r"cleared|dismissed|filtered out|filtered away|excluded|dropped)\b|\s*(disappears?|vanish\w*)",
                         re.I)
 
@@ -273,6 +275,19 @@ def misordered(assertion: str, items: list) -> str | None:
     return None
 
 
+def standalone(items: list, q: str) -> set[str]:
+    """Paths of in-view text items that are exactly `q` (spaces normalised; case as `find_text`)."""
+    q = _ws(q)
+    return {p for p, t in in_view(items) if _ws(t) == q or (q.isupper() and _ws(t).upper() == q)}
+
+
+def _unchanged(before: list, after: list, paths: set[str]) -> bool:
+    """Do the text items at `paths` read the same before and after?"""
+    def texts(items):
+        return {p: _ws(t) for p, t in in_view(items) if p in paths}
+    return "*" not in paths and texts(before) == texts(after)
+
+
 def check_quoted(assertion: str, before: dict, after: dict, ocr_after=None) -> Verdict | None:
     exps = expectations(assertion)
     if not exps:
@@ -283,7 +298,7 @@ def check_quoted(assertion: str, before: dict, after: dict, ocr_after=None) -> V
         if present:
             if not now and find_text(after["text"], q, any_case=True):
                 return Verdict(False, "rule:quoted-text", f'"{q}" is shown only with other letter case')
-            if not now and ocr_after is not None and find_text([("ocr", ocr_after())], q):
+            if not now and ocr_after is not None and find_text([("ocr", ocr_after())], q, any_case=True):
                 now = {"ocr"}
             if not now:
                 return Verdict(False, "rule:quoted-text", f'"{q}" is not shown')
@@ -293,6 +308,13 @@ def check_quoted(assertion: str, before: dict, after: dict, ocr_after=None) -> V
             else:
                 undecided.append(q)
         else:
+            # "X is no longer shown": when X stood on its own before (a menu item, a row), it is the
+            # standalone X that must go, not X inside a longer line ("You chose: Contact us")
+            if standalone(before["text"], q):
+                was, now = standalone(before["text"], q), standalone(after["text"], q)
+            elif now and now <= was and _unchanged(before["text"], after["text"], now):
+                undecided.append(q)   # only inside a longer line that did not change ("You chose: Contact us")
+                continue
             if now:
                 return Verdict(False, "rule:quoted-text", f'"{q}" is still shown')
             evidence += bool(was) or bool(_STILL.search(assertion))
@@ -380,12 +402,35 @@ def states_target(assertion: str, description: str) -> bool:
     named = {_n(q) for q in quoted_strings(description)}
     roles = {w for w in re.findall(r"[a-z]+", _QUOTE.sub(" ", description).lower()) if w in ROLE_WORDS}
     for clause in re.split(r"[.;!?]|,|\bbut\b|\band\b(?! struck)|\bwhile\b", assertion or ""):
-        if not _STATE.search(clause) or _NEG.search(clause):
+        if not _STATE.search(re.sub(r"\bpre-?filled\b", " ", clause)) or _NEG.search(clause):
             continue
         quotes = {_n(q) for q in quoted_strings(clause)}
         if quotes & named or (not quotes and roles & set(re.findall(r"[a-z]+", clause.lower()))):
             return True
     return False
+
+
+_DIALOG_GOES = re.compile(r"\b(dialog|modal|pop-?up|overlay|lightbox|drawer)\b[^.;,]{0,20}?\b(closes|closed|disappears|"
+                          r"is dismissed|goes away|is hidden|vanishes)\b", re.I)
+_DIALOG_COMES = re.compile(r"\b(dialog|modal|pop-?up|overlay|lightbox|drawer)\b[^.;,]{0,20}?\b(opens|appears|pops up|"
+                           r"is shown|shows up)\b", re.I)
+_ALL_CLOSED = re.compile(r"\ball\b[^.;,]{0,40}\b(collapsed|closed|hidden)\b", re.I)
+
+
+def container_claims(assertion: str, before: dict, after: dict) -> Verdict | None:
+    """What an assertion says about a whole container besides its quoted text: "the
+    dialog closes" (every dialog shown before is gone), "a dialog opens" (one is shown
+    now), "all answers are collapsed" (no text newly appeared). A failing claim, or None."""
+    db, da = set(before.get("dialogs") or []), set(after.get("dialogs") or [])
+    if _DIALOG_GOES.search(assertion) and "dialogs" in after and db and db & da:
+        return Verdict(False, "rule:dialog-open", "the assertion says the dialog closes, but it is still shown")
+    if _DIALOG_COMES.search(assertion) and "dialogs" in after and not da:
+        return Verdict(False, "rule:dialog-closed", "the assertion says a dialog opens, but none is shown")
+    if _ALL_CLOSED.search(assertion):
+        new = {t for _, t in in_view(after["text"])} - {t for _, t in in_view(before["text"])}
+        if new:
+            return Verdict(False, "rule:appeared", f"the assertion says all are closed, but {sorted(new)[:2]} appeared")
+    return None
 
 
 def rule_verdict(action, before: dict, after: dict, img_b, img_a, box, ocr_after=None,
@@ -399,6 +444,10 @@ def rule_verdict(action, before: dict, after: dict, img_b, img_a, box, ocr_after
         if px < MIN_CHANGED_PX:
             return Verdict(False, "rule:target-unchanged", f"{v.reason}; but the target itself did not change "
                                                            f"({px} pixels around it), as the assertion says it does")
+    if v is not None and v.passed:
+        w = container_claims(assertion, before, after)
+        if w is not None:
+            return w
     if v is not None:
         return v
     if not _QUOTE.search(assertion):
