@@ -488,6 +488,8 @@ async def observe_node(run: JudgeRun, state: dict) -> dict:
         after = await ob.page_state(s, point, [c[0] for c in before.get("chain", [])])
         if run.actions[i].type == "type" and g.get("path"):    # the grounded field's value: typing must land there
             after["target_value"] = await ob.field_value(s, g["path"])
+        if any(op.get("op") == "reveal" for op in g.get("ops") or []):
+            after["revealed"] = True    # the judge scrolled to reach the target: text out of view still counts
         run._path(f".obs/step_{i:02d}_after.json").write_text(json.dumps(after))
         away = [u for u in s.log.navigations if u.split("#")[0] != s.url]   # a #fragment is not "away"
         if away:

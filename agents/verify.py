@@ -293,8 +293,11 @@ def check_quoted(assertion: str, before: dict, after: dict, ocr_after=None) -> V
     if not exps:
         return None
     undecided, notes, evidence = [], [], 0
+    anywhere = bool(after.get("revealed"))   # the judge scrolled to reach the target: the viewport moved, not the page
     for q, present in exps:
         was, now = find_text(before["text"], q), find_text(after["text"], q)
+        if present and anywhere and not now:
+            now = find_text(after["text"], q, anywhere=True)
         if present:
             if not now and find_text(after["text"], q, any_case=True):
                 return Verdict(False, "rule:quoted-text", f'"{q}" is shown only with other letter case')

@@ -274,10 +274,11 @@ async def check_all(page, checks: list[dict], viewport) -> list[dict]:
         await page.wait_for_timeout(100)
 
 
-async def run(browser, b: Behaviour, impl: str, mutant: dict | None = None) -> list[dict]:
+async def run(browser, b: Behaviour, impl: str, mutant: dict | None = None, stop: bool = False) -> list[dict]:
     """Drive implementation `impl` (optionally mutated) through every action; after each,
     the behaviour's checks plus the step's own `expect` must hold. Driving goes on after
-    a failure. Returns one record per action: `ok`, `failed` (checks), `error`."""
+    a failure (`stop`: it ends there; only the first failure is then known). Returns one
+    record per action driven: `ok`, `failed` (checks), `error`."""
     ctx, page, errors = await new_page(browser, b.html(impl, mutant), b.viewport)
     out = []
     try:
@@ -293,6 +294,8 @@ async def run(browser, b: Behaviour, impl: str, mutant: dict | None = None) -> l
             except Exception as e:
                 rec["error"] = f"{type(e).__name__}: {str(e).splitlines()[0][:200]}"
             out.append(rec)
+            if stop and not rec["ok"]:
+                break
     finally:
         await ctx.close()
     if errors:
@@ -300,9 +303,9 @@ async def run(browser, b: Behaviour, impl: str, mutant: dict | None = None) -> l
     return out
 
 
-def expected_ifs(records: list[dict]) -> float:
+def expected_ifs(records: list[dict], n: int | None = None) -> float:
     k = next((r["index"] for r in records if not r["ok"]), len(records))
-    return k / len(records)
+    return k / (n or len(records))
 
 
 def first_fail(records: list[dict]) -> int | None:
