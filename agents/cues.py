@@ -473,7 +473,8 @@ def anchors(recs: list[dict], text: str) -> list[dict]:
     they show (text, drawn glyphs), not by their accessible name: a checkbox labelled
     'Buy milk' is a candidate *for* "the checkbox next to 'Buy milk'", not its anchor."""
     scored = [(max(similarity(text, r.get("text") or ""), similarity(text, r.get("pseudo") or "")), r) for r in recs]
-    scored = [(s, r) for s, r in scored if s >= 0.75]
+    numbers = re.findall(r"\d+", text)     # "Comment 2" is not "Comment 12"
+    scored = [(s, r) for s, r in scored if s >= 0.75 and all(n in re.findall(r"\d+", r.get("text") or "") for n in numbers)]
     if not scored:
         return []
     best = max(s for s, _ in scored)

@@ -64,6 +64,8 @@ STRONG_TEXT = 0.7          # a text-rung score below this lets the visual rung (
 AMBIGUOUS = 0.02           # a runner-up this close makes the text decision a judge model's call, when configured
 VISUAL_OVER_TEXT = 0.9     # a visual match this strong wins over a weak text candidate
 MAX_LOGGED = 8             # candidates logged per rung
+_INSIDE = re.compile(r"\b(in|inside|within|of)\s+(the\s+)?([\w'\"-]+\s+){0,3}(panel|list|box|sidebar|section|area|"
+                     r"container|pane|feed|chat|table|menu|dropdown|column|thread|log|window|modal|dialog|drawer)\b", re.I)
 _GENERIC = set("new top bottom left right main first last current empty other small big large".split())
 
 
@@ -158,6 +160,9 @@ class Grounder:
             st = await ob.page_state(self.s)
             return {**res, "rung": "focused", "element": f"focused: {(st.get('focus') or {}).get('path') or 'body'}"}
         if kind == "scroll" and t.is_empty():
+            inner = await self._container(action, res) if _INSIDE.search(action.description) else None
+            if inner is not None:
+                return inner
             x, y = await ob.window_point(self.s, action.direction or "down")
             return {**res, "rung": "window", "x": x, "y": y, "element": "(window)"}
         exclude = (action.text, action.key) if kind in ("type", "select", "press") else ()
@@ -182,6 +187,32 @@ class Grounder:
             res["error"] = "no plausible element for: " + action.description[:120] + " (tried " \
                 + "; ".join(res["tried"]) + ")"
         return res
+
+    async def _container(self, action, res: dict) -> dict | None:
+        """"Scroll down inside the comments panel": the scroll container the description
+        names (its label, heading, name, classes or text), or the only one there is; the
+        pointer goes to its centre so the wheel scrolls it."""
+        from agents.cues import keyword_score, text_score
+
+        boxes = await ob.scrollers(self.s, action.direction or "down")
+        if not boxes:
+            return None
+        cues = Cues(action.description)
+        words = cues.keywords - {"panel", "list", "box", "area", "container", "pane", "section", "inside", "down", "up"}
+        def fit(r: dict) -> float:
+            named = {**r, "text": f"{r.get('label', '')} {r['text'][:80]}"}
+            return (keyword_score(named, words) if words else 0.0) + (text_score(r, cues.quoted) if cues.quoted else 0.0)
+        scored = [(fit(r), r) for r in boxes]
+        scored.sort(key=lambda p: -p[0])
+        if scored[0][0] <= 0 and len(boxes) > 1:
+            return None
+        score, r = scored[0]
+        self._log(res, "container", [(s, b, {"label": b.get("label"), "keywords": round(s, 3)}) for s, b in scored])
+        res["decision"] = (f"the scroll container the description names ({score:.2f})" if score > 0
+                           else "the page's only scroll container that can move that way")
+        x, y = r["point"]
+        return {**res, "rung": "container", "path": r["path"], "x": round(x, 2), "y": round(y, 2), "box": r["box"],
+                "element": ob.describe(r), "confidence": round(min(1.0, 0.5 + score / 2), 3)}
 
     def _log(self, res: dict, source: str, scored) -> None:
         """Add candidates (score, record[, evidence]) to the step's log."""

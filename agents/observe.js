@@ -291,7 +291,7 @@
     // click on its box reaches it: a control drawn by CSS over an invisible native input
     const hit = (withReach || !painted) && inView && w && !clipped(el, r) && cs.visibility !== "hidden" ? reach(el, r) : null;
     // scrolled out of a scroll container (an option further down a dropdown list): revealed before use
-    const scrolledOut = !painted && !hit && w && r.width >= 2 && r.height >= 2 && clipped(el, r) && inScroller(el)
+    const scrolledOut = !painted && !hit && (w || ownText(el)) && r.width >= 2 && r.height >= 2 && clipped(el, r) && inScroller(el)
       && (!el.checkVisibility || el.checkVisibility({opacityProperty: true, visibilityProperty: true}));
     const big = tc.length > 300;
     return { path: path(el), tag: el.tagName.toLowerCase(), role: role(el), name: name(el),
@@ -432,6 +432,31 @@
       el.scrollIntoView(inView ? { block: "nearest", inline: "nearest", behavior: "instant" }
                                : { block: "center", inline: "center", behavior: "instant" });
       return true;
+    },
+    scrollers(dir) {   // scroll containers that can move in `dir`, with what names them (for "scroll inside the X panel")
+      clipMemo = new Map();
+      const out = [];
+      for (const el of document.body ? deepElements(document.body, 20000) : []) {
+        if (out.length >= 30) break;
+        if (el === document.body || SKIP.has(el.tagName) || !scroller(el)) continue;
+        const r = el.getBoundingClientRect();
+        if (r.width < 20 || r.height < 20 || !shown(el, r)) continue;
+        const c = [el.scrollLeft, el.scrollTop, el.scrollWidth - el.clientWidth, el.scrollHeight - el.clientHeight];
+        if (!canScroll([path(el)].concat(c), dir)) continue;
+        let label = name(el);   // a heading just before it (or before its wrapper) names it
+        for (let n = el, i = 0; n && !label && i < 3; n = parentOf(n), i++) {
+          let p = n.previousElementSibling;
+          for (let k = 0; p && k < 2 && !label; p = p.previousElementSibling, k++)
+            if (/^H[1-6]$/.test(p.tagName) || p.tagName === "LEGEND" || p.tagName === "LABEL") label = norm(p.innerText);
+        }
+        const x0 = Math.max(0, r.left), y0 = Math.max(0, r.top), x1 = Math.min(innerWidth, r.right), y1 = Math.min(innerHeight, r.bottom);
+        if (x1 - x0 < 4 || y1 - y0 < 4) continue;
+        const rec = record(el, false);
+        rec.name = rec.name || label; rec.label = label;
+        rec.point = [(x0 + x1) / 2, (y0 + y1) / 2];
+        out.push(rec);
+      }
+      return out;
     },
     windowPoint(dir) {
       const pts = [[.5,.5],[.5,.25],[.5,.75],[.25,.5],[.75,.5],[.1,.5],[.9,.5],[.5,.1],[.5,.9]];

@@ -133,6 +133,12 @@ async def reveal(session, path: str) -> bool:
     return bool(await call(session, "reveal", path))
 
 
+async def scrollers(session, direction: str) -> list[dict]:
+    """Scroll containers that can move in `direction`: records plus `label` (a heading
+    before them) and `point` (the centre of their on-screen box)."""
+    return await call(session, "scrollers", direction) or []
+
+
 async def window_point(session, direction: str) -> tuple[float, float]:
     x, y = await call(session, "windowPoint", direction)
     return float(x), float(y)
