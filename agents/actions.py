@@ -130,13 +130,15 @@ def scroll_delta(action: Action, viewport: tuple[int, int]) -> tuple[float, floa
 
 
 async def perform(page, action: Action, at: Grounded | None, viewport: tuple[int, int],
-                  drop: Grounded | None = None) -> None:
+                  drop: Grounded | None = None, tick=None) -> None:
     """Execute `action` with real input events. `at` is where it lands (None for page-level
-    actions: press without a target, scroll of the window, wait). Raises on failure."""
+    actions: press without a target, scroll of the window, wait). `tick()` lets a little
+    virtual time pass between the moves of a drag (libraries start a native drag from a
+    timer, SortableJS among them). Raises on failure."""
     mouse, keyboard = page.mouse, page.keyboard
     kind = action.type
     if at is not None:
-        await travel(mouse, at.x, at.y)
+        await (mouse.move(at.x, at.y) if kind == "drag" else travel(mouse, at.x, at.y))
     if kind == "click":
         await mouse.click(at.x, at.y)
     elif kind == "dblclick":
@@ -179,6 +181,8 @@ async def perform(page, action: Action, at: Grounded | None, viewport: tuple[int
         await mouse.down()
         for i in range(1, 11):
             await mouse.move(at.x + (drop.x - at.x) * i / 10, at.y + (drop.y - at.y) * i / 10)
+            if tick is not None:
+                await tick()
         await mouse.up()
     elif kind == "wait":
         pass  # the caller advances the virtual clock by action.amount seconds

@@ -123,6 +123,7 @@ def _words(text: str) -> set[str]:
 
 _ROW_OF = re.compile(r"\b(?:of|in|on|from|inside|within)\s+the\s+(?=[\"“‘«']|(?<![A-Za-z0-9])')", re.I)
 _ROW_AFTER = re.compile(r"\s+(?:row|card|line|item|entry|section|box|panel|tile|record|question|header|cell)\b", re.I)
+_DIRECTIONS = {"right", "left", "up", "down", "next", "previous", "prev", "back", "forward", "top", "bottom", "end"}
 ICONISH = {"icon", "chevron", "arrow", "caret", "glyph", "x", "triangle", "symbol", "sign", "mark"}
 
 
@@ -175,6 +176,10 @@ class Cues:
             description = rel[2]
         self.rest = _QUOTE.sub(" ", description)
         self.quoted = [q for q in quoted_strings(description) if norm(q) not in ex]
+        if not self.quoted and kind in ("click", "dblclick", "hover"):
+            # "Click 14 in the calendar": a bare number is the text of what is clicked
+            self.quoted = [n for n in re.findall(r"(?<![\w.,:/-])(\d{1,4})(?![\w.,:/%-])", _QUOTE.sub(" ", description))
+                           if norm(n) not in ex][:1]
         self.ordinal, self.noun = ordinal(description)
         rest = _QUOTE.sub(" ", description)
         # a glyph in the description names its icon: "the × button" ~ close, "❯" ~ next
@@ -453,8 +458,8 @@ def relation_score(cand: dict, anchor: dict, kind: str, max_depth: int, viewport
         return 0.0          # (an icon that is part of the anchor's own control: see rank_related)
     d = lca_depth(cand["path"], anchor["path"])
     depth = d / max(1, max_depth)
-    if kind == "within" and d < max_depth:   # not in the row / card the anchor is in
-        depth *= 0.5
+    if kind == "within":   # inside the row / card the anchor is in: the common container hugs the anchor
+        depth = (d / max(1, len(_segments(anchor["path"])))) ** 2
     (cx, cy), (ax, ay) = _centre(cand), _centre(anchor)
     diag = (viewport[0] ** 2 + viewport[1] ** 2) ** 0.5
     near = 1.0 - min(1.0, ((cx - ax) ** 2 + (cy - ay) ** 2) ** 0.5 / (0.5 * diag))
@@ -507,6 +512,7 @@ def rank_related(recs: list[dict], cues: "Cues", action, viewport, hint_texts: l
     iconish = bool(ICONISH & set(re.findall(r"[a-z]+", (cues.rest or "").lower()))) or bool(
         {k for k in cues.keywords if k in ICON_WORDS})
     own_ok = iconish and cues.relation in ("near", "within")
+    icon_named = {k for k in informative if k in ICON_WORDS} - _DIRECTIONS
     pool = []
     for r in recs:
         if not (r.get("why") or r.get("editable")):
@@ -517,7 +523,7 @@ def rank_related(recs: list[dict], cues: "Cues", action, viewport, hint_texts: l
                   for a in found)
         if own and not own_ok and any(r is a for a in found):
             continue
-        if own and informative and keyword_score(r, informative) == 0:
+        if own and icon_named and keyword_score(r, icon_named) == 0:
             continue      # the described icon is found elsewhere on the page ("the trash icon"), not drawn by the anchor
         kf = kind_fit(r, cues, informative)
         if kf == 0.0 or (informative and cues.role is None and keyword_score(r, informative) == 0):
@@ -530,8 +536,7 @@ def rank_related(recs: list[dict], cues: "Cues", action, viewport, hint_texts: l
         return []
     if any(kf >= 0.75 for _, kf, _, _ in pool):      # the described kind is there: others are not it
         pool = [p for p in pool if p[1] >= 0.5]
-    depths = [lca_depth(r["path"], a["path"]) for r, _, _, own in pool if not own for a in found]
-    max_depth = max(depths or [lca_depth(r["path"], a["path"]) for r, _, _, _ in pool for a in found])
+    max_depth = max(lca_depth(r["path"], a["path"]) for r, _, _, _ in pool for a in found)
     out = []
     for r, kf, ts, own in pool:
         rel, anchor = max(((relation_score(r, a, cues.relation, max_depth, viewport), a) for a in found),

@@ -68,6 +68,7 @@ from judge.score import JudgeError
 GRAPH_VERSION = "3"  # 3: hit-testing, shadow roots, relations, candidates with evidence, in-view text, typed field
 SETTLE_MS = 1000.0          # virtual time after load and after each action (as judge.record)
 BROWSER_RETRIES = 2
+DRAG_TICK_MS = 34.0         # virtual time between the moves of a drag
 MAX_SCROLLS_TO = 8          # extra scrolls of a "scroll to X" action until X is in view
 SCROLL_TO = re.compile(r"\b(to|until|till|towards)\b", re.I)
 NODES = ("load", "ground", "act", "settle", "observe", "verify", "score")
@@ -259,7 +260,8 @@ class JudgeRun:
     async def _perform(self, action, op: dict) -> str | None:
         """Perform; None on success, else the action's error. Hangs and crashes raise PageError."""
         s = self.session
-        coro = perform(s.page, action, self._grounded(op.get("at")), self.vp, self._grounded(op.get("drop")))
+        coro = perform(s.page, action, self._grounded(op.get("at")), self.vp, self._grounded(op.get("drop")),
+                       tick=lambda: s.settle(DRAG_TICK_MS))
         if getattr(s, "guard", None) is not None:     # the runtime's guard: budget, hang handling
             try:
                 await s.guard(coro, "action")

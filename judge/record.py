@@ -182,7 +182,7 @@ async def record_interactive(browser: Browser, page_path: Path, actions: list[Ac
                 if at is not None:
                     update["target"] = action.target.model_copy(update={"bbox": tuple(round(v, 1) for v in at.box)})
                 try:
-                    await perform(s.page, action, at, vp, drop)
+                    await perform(s.page, action, at, vp, drop, tick=lambda: s.settle(34.0))
                 except Exception as e:
                     raise RecordError(f"action {k} ({action.description!r}) failed on the reference page: {e}") from None
                 if action.type in ("click", "dblclick", "type", "press"):
