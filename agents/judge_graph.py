@@ -454,9 +454,9 @@ async def _scroll_to(run: JudgeRun, s, action, point, ops: list) -> str | None:
             return None
         if i >= n and not any(find_text(st["text"], q, anywhere=True) for q in wanted):
             return None
-        op = {"op": "wheel", "x": x, "y": y, "dx": round(sx, 2), "dy": round(sy, 2)}
-        ops.append(op)
-        await run._apply(op)
+        for op in ({"op": "wheel", "x": x, "y": y, "dx": round(sx, 2), "dy": round(sy, 2)}, {"op": "settle", "ms": 34.0}):
+            ops.append(op)        # the wheel's scroll lands with the next frame: let one pass before measuring
+            await run._apply(op)
         moved = await ob.page_state(s, (x, y))
         if moved["scroll"] == st["scroll"] and [c[1:3] for c in moved["chain"]] == [c[1:3] for c in st["chain"]]:
             return None

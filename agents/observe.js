@@ -429,6 +429,12 @@
       const inView = r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.right <= innerWidth;
       const inClip = !c || (r.top >= c[1] - 1 && r.bottom <= c[3] + 1 && r.left >= c[0] - 1 && r.right <= c[2] + 1);
       if (inView && inClip) return false;
+      if (!inView) {   // a user cannot scroll a page whose root hides its overflow: nor does the judge
+        const h = getComputedStyle(document.documentElement), b = document.body ? getComputedStyle(document.body) : h;
+        const vert = r.top < 0 || r.bottom > innerHeight;
+        const locked = (k) => h[k] === "hidden" || h[k] === "clip" || b[k] === "hidden" || b[k] === "clip";
+        if (vert ? locked("overflowY") : locked("overflowX")) return false;
+      }
       el.scrollIntoView(inView ? { block: "nearest", inline: "nearest", behavior: "instant" }
                                : { block: "center", inline: "center", behavior: "instant" });
       return true;

@@ -299,7 +299,8 @@ def check_quoted(assertion: str, before: dict, after: dict, ocr_after=None) -> V
         if present and anywhere and not now:
             now = find_text(after["text"], q, anywhere=True)
         if present:
-            if not now and find_text(after["text"], q, any_case=True):
+            if not now and (len(q.split()) > 1 and find_text(after["text"], q, any_case=True)
+                            or {_ws(t).casefold() for _, t in in_view(after["text"])} & {_ws(q).casefold()}):
                 return Verdict(False, "rule:quoted-text", f'"{q}" is shown only with other letter case')
             if not now and ocr_after is not None and find_text([("ocr", ocr_after())], q, any_case=True):
                 now = {"ocr"}

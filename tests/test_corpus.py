@@ -32,6 +32,23 @@ BEHAVIOURS = [b for b in T.behaviours(CORPUS) if "pages" not in b.truth]
 BY_NAME = {b.name: b for b in BEHAVIOURS}
 IMPLS = [(b.name, impl, mode) for b in BEHAVIOURS for impl in b.implementations for mode in ("hinted", "descr-only")]
 MUTANTS = [(b.name, m["id"]) for b in BEHAVIOURS for m in b.mutants]
+# Known misses of the judge, measured (README "The interactive judge"; issue 11's note): kept visible as
+# expected failures with the reason, never as passes. Remove an entry when the judge gets it right.
+KNOWN_MISSES = {
+    "sortable-list": "drag to reorder: after the first drags the list no longer reorders under the judge's "
+                     "mouse (native HTML5 drag in virtual time); truth.py's real-time drags work",
+    "row-actions-tabulator-descr-only": "the trash icon in the edited row: the relation picks another row's icon",
+    "row-actions-listjs-hinted": "the edit form's field after the pencil click is not grounded from the hints",
+    "datepicker-pikaday-day-plus-one": "pikaday's month label: the next-month step is not confirmed descriptions-only",
+}
+
+
+def _params(items, ids):
+    out = []
+    for item, tid in zip(items, ids):
+        why = next((w for k, w in KNOWN_MISSES.items() if tid == k or tid.startswith(k + "-")), None)
+        out.append(pytest.param(*item, id=tid, marks=[pytest.mark.xfail(reason=why, strict=False)] if why else []))
+    return out
 TRUTH_CONCURRENCY = 4      # truth runs wait on real time (settling, polling): run a few pages at once
 
 pytestmark = pytest.mark.browser
@@ -101,13 +118,13 @@ def _show(j: H.Judgment) -> str:
                      f"{s['verdict_source']}: {s['verdict_reason']} | {s.get('decision')}" for s in j.result["steps"])
 
 
-@pytest.mark.parametrize("name,impl,mode", IMPLS, ids=[f"{n}-{i}-{m}" for n, i, m in IMPLS])
+@pytest.mark.parametrize("name,impl,mode", _params(IMPLS, [f"{n}-{i}-{m}" for n, i, m in IMPLS]))
 def test_correct_implementation_scores_full_ifs(run, browser, corpus_tasks, name, impl, mode):
     j = run(H.judge(browser, BY_NAME[name], task_of(corpus_tasks, name), mode, impl))
     assert j.result["ifs"] == 1.0, f"{name}/{impl} ({mode}):\n{_show(j)}"
 
 
-@pytest.mark.parametrize("name,mid", MUTANTS, ids=[f"{n}-{m}" for n, m in MUTANTS])
+@pytest.mark.parametrize("name,mid", _params(MUTANTS, [f"{n}-{m}" for n, m in MUTANTS]))
 def test_mutant_fails_exactly_at_its_first_wrong_step(run, browser, corpus_tasks, name, mid):
     b = BY_NAME[name]
     m = b.mutant(mid)
