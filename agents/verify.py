@@ -258,7 +258,7 @@ def misordered(assertion: str, items: list) -> str | None:
     "B", ... "C" is last') needs the quoted texts shown top to bottom (then left to right)
     in that order; returns why not, or None (no order stated, or it holds)."""
     for sentence in re.split(r"[.;!?]", assertion or ""):
-        if not _ORDER.search(sentence):
+        if not _ORDER.search(_QUOTE.sub(" ", sentence)):    # order words of the sentence, not of a quoted line
             continue
         quotes = [q for q, present in expectations(sentence) if present]
         if len(quotes) < 2:

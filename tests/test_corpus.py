@@ -35,8 +35,9 @@ MUTANTS = [(b.name, m["id"]) for b in BEHAVIOURS for m in b.mutants]
 # Known misses of the judge, measured (README "The interactive judge"; issue 11's note): kept visible as
 # expected failures with the reason, never as passes. Remove an entry when the judge gets it right.
 KNOWN_MISSES = {
-    "sortable-list": "drag to reorder: after the first drags the list no longer reorders under the judge's "
-                     "mouse (native HTML5 drag in virtual time); truth.py's real-time drags work",
+    "sortable-list": "drag to reorder: descriptions-only drags with a place instead of a quoted item ('to the top "
+                     "of the list') find no drop target, and dragula places a drop on an item's centre before it "
+                     "(truth.py drops on the next item)",
     "row-actions-tabulator-descr-only": "the trash icon in the edited row: the relation picks another row's icon",
     "row-actions-listjs-hinted": "the edit form's field after the pencil click is not grounded from the hints",
     "datepicker-pikaday-day-plus-one": "pikaday's month label: the next-month step is not confirmed descriptions-only",
