@@ -41,6 +41,8 @@ KNOWN_MISSES = {
     "row-actions-tabulator-descr-only": "the trash icon in the edited row: the relation picks another row's icon",
     "row-actions-listjs-hinted": "the edit form's field after the pencil click is not grounded from the hints",
     "datepicker-pikaday-day-plus-one": "pikaday's month label: the next-month step is not confirmed descriptions-only",
+    "datepicker-pikaday-descr-only": "pikaday's next-month arrow (its 'Next Month' text is pushed out of view) is "
+                                     "not grounded descriptions-only, so the month never changes",
 }
 
 
