@@ -163,6 +163,41 @@ def relation(description: str, exclude: tuple[str, ...] = ()) -> tuple[str, str,
     return None
 
 
+# where a drag drops relative to its destination: "drag 'X' above 'Y'", "... to the top of the list"
+_DROP_EDGE = re.compile(r"\b(?:to|at|onto|into)\s+the\s+(top|start|beginning|front|head|bottom|end|back|tail)\b"
+                        r"|\b(?:make\s+it|as)\s+the\s+(first|last)\b", re.I)
+_DROP_BEFORE = re.compile(r"\b(above|before|ahead\s+of|in\s+front\s+of|on\s+top\s+of|over|left\s+of)\s*$", re.I)
+_DROP_AFTER = re.compile(r"\b(below|after|under|underneath|beneath|behind|right\s+of|following)\s*$", re.I)
+
+
+def drop_place(description: str) -> tuple[str, str | None]:
+    """Where a drag's description puts the dragged item: ("before"|"after"|"on", edge)
+    where edge is "first"/"last" for "to the top/bottom of the list" (no quoted
+    destination) and None otherwise. The side comes from the words just before the
+    destination quote ("above 'Apples'", "just below 'Carrots'")."""
+    d = description or ""
+    spans = [m.span() for m in _QUOTE.finditer(d)]
+    if len(spans) >= 2:
+        lead = d[spans[0][1]:spans[-1][0]]
+        lead = re.sub(r"\b(the\s+)?(item|row|entry|card|line|one)\s*$", "", lead.strip(), flags=re.I)
+        lead = re.sub(r"\s*\b(the|just|right|directly|immediately)\s*$", "", lead.strip(), flags=re.I)
+        if _DROP_BEFORE.search(lead):
+            return "before", None
+        if _DROP_AFTER.search(lead):
+            return "after", None
+        return "on", None
+    m = _DROP_EDGE.search(d[spans[0][1]:] if spans else d)
+    if m:
+        w = (m.group(1) or m.group(2)).lower()
+        return ("before", "first") if w in ("top", "start", "beginning", "front", "head", "first") else ("after", "last")
+    return "on", None
+
+
+_PURPOSE = re.compile(r"\b(?:in\s+order\s+)?to\s+(?:go|open|show|see|move|switch|get|navigate|view|close|reach|return|"
+                      r"display|change|reveal|expand|collapse|hide|jump|skip|advance|step|page|scroll)\b|\bso\s+(?:that|it|the)\b",
+                      re.I)
+
+
 class Cues:
     """What a description says about its target (the typed/selected text excluded).
     With a relation ("the checkbox next to 'Buy milk'"), `anchor` is the quoted text the
@@ -202,8 +237,14 @@ class Cues:
         self.keywords = kws(rest)
         # words after a place phrase name the place ("the heart icon on the card"), not the target:
         # the ranking does not require them of the target
-        cut_at = re.search(r"\b(" + "|".join(sorted(_PLACE)) + r")\b", rest.lower()[len(words[0]) if words else 0:])
-        head = kws(rest[:cut_at.start() + (len(words[0]) if words else 0)]) if cut_at else self.keywords
+        # a purpose clause ends the place phrase and says what the target does ("... of the calendar
+        # to go to the next month"): its words are the target's again
+        skip = len(words[0]) if words else 0
+        cut_at = re.search(r"\b(" + "|".join(sorted(_PLACE)) + r")\b", rest.lower()[skip:])
+        purpose = _PURPOSE.search(rest, skip + cut_at.start()) if cut_at else None
+        head = kws(rest[:cut_at.start() + skip]) if cut_at else self.keywords
+        if head and purpose:
+            head |= kws(rest[purpose.start():])
         self.place = self.keywords - head if head else set()
         if glyphs and not self.keywords & glyphs:
             self.keywords |= glyphs
@@ -458,8 +499,9 @@ def relation_score(cand: dict, anchor: dict, kind: str, max_depth: int, viewport
         return 0.0          # (an icon that is part of the anchor's own control: see rank_related)
     d = lca_depth(cand["path"], anchor["path"])
     depth = d / max(1, max_depth)
-    if kind == "within":   # inside the row / card the anchor is in: the common container hugs the anchor
-        depth = (d / max(1, len(_segments(anchor["path"])))) ** 2
+    if kind == "within":   # inside the row / card the anchor is in: the common container hugs the anchor,
+        # and it is the innermost one that holds a candidate at all (another row's icon is not "in the row")
+        depth = (d / max(1, len(_segments(anchor["path"])))) ** 2 * (1.0 if d >= max_depth else 0.5)
     (cx, cy), (ax, ay) = _centre(cand), _centre(anchor)
     diag = (viewport[0] ** 2 + viewport[1] ** 2) ** 0.5
     near = 1.0 - min(1.0, ((cx - ax) ** 2 + (cy - ay) ** 2) ** 0.5 / (0.5 * diag))
@@ -502,8 +544,9 @@ def kind_fit(rec: dict, cues: "Cues", informative: set[str]) -> float:
 def rank_related(recs: list[dict], cues: "Cues", action, viewport, hint_texts: list[str] = ()) -> list[tuple[float, dict, dict]]:
     """Candidates for a relational description, best first, with their evidence: kind fit
     (role word, keywords, icon), relation to the best anchor, other quoted texts (>= 0.75
-    needed), interactivity. Elements that are not interactive, the anchor, and candidates
-    of the wrong kind are left out."""
+    needed), interactivity. Elements that are not interactive (unless they are the icon
+    the description names: a table's delegated click handler gives its icons no cursor),
+    the anchor, and candidates of the wrong kind are left out."""
     found = anchors(recs, cues.anchor)
     if not found:
         return []
@@ -515,8 +558,8 @@ def rank_related(recs: list[dict], cues: "Cues", action, viewport, hint_texts: l
     icon_named = {k for k in informative if k in ICON_WORDS} - _DIRECTIONS
     pool = []
     for r in recs:
-        if not (r.get("why") or r.get("editable")):
-            continue
+        if not (r.get("why") or r.get("editable") or (icon_named and keyword_score(r, icon_named) > 0)):
+            continue      # an icon the description names counts without a cursor or role (delegated handlers)
         # the anchor itself, or the small control it labels: a target only when an icon that
         # is part of it is described ("the chevron of the 'Payment' row": its ::after)
         own = any(r is a or (contains(r["path"], a["path"]) and _area(r) < 0.25 * viewport[0] * viewport[1])

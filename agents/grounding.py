@@ -53,7 +53,7 @@ import json
 import re
 
 from agents import observe as ob
-from agents.cues import (Cues, agreeing, keyword_hit, pick_ordinal, plausible, proximity, quoted_strings,
+from agents.cues import (Cues, drop_place, agreeing, keyword_hit, pick_ordinal, plausible, proximity, quoted_strings,
                          rank_evidence, text_score)
 from agents.providers.base import ImagePart, Message
 from agents.visual_match import GLYPH_MIN, GLYPHS, ReferenceFrames, glyph_score, match_template
@@ -178,7 +178,7 @@ class Grounder:
             if hit is not None:
                 await self._finalize(hit, res, reveal=True)
             if res["rung"] and kind == "drag":
-                res["drop"] = await self._drop(action)
+                res["drop"] = await self._drop(action, res)
                 if res["drop"] is None:
                     res.update(rung=None, error="drop target not found")
         except _Budget:
@@ -236,10 +236,14 @@ class Grounder:
         if weak and self.frames is not None and t.bbox and action.timestamp_s is not None:
             vis = await self._visual(index, action, res)
             res["tried"].append(f"visual: {'hit %.2f' % vis[2] if vis else 'no match'}")
-            if vis is not None and (hit is None or vis[2] >= VISUAL_OVER_TEXT):
+            if vis is not None and hit is not None and vis[4] > 1 and hit[1]["path"] != vis[1]["path"] \
+                    and (cues.anchor or cues.ordinal):
+                res["tried"].append(f"visual: the picture is at {vis[4]} places; the description says which")
+            elif vis is not None and (hit is None or vis[2] >= VISUAL_OVER_TEXT):
                 res["decision"] = (f"visual match {vis[2]:.2f} at the reference position" +
-                                   (f" over a weak text candidate ({hit[2]:.2f})" if hit else ""))
-                return vis
+                                   (f" over a weak text candidate ({hit[2]:.2f})" if hit else "") +
+                                   (f" (nearest of {vis[4]} look-alikes)" if vis[4] > 1 else ""))
+                return vis[:4]
         if hit is not None:
             others = sorted((c for c in res["candidates"] if c["path"] != hit[1]["path"]), key=lambda c: -c["score"])
             runner = f"; next best {others[0]['score']:.2f}: {others[0]['element']}" if others else "; no other candidate"
@@ -404,14 +408,14 @@ class Grounder:
         m = await asyncio.to_thread(match_template, screen, tpl[0], tpl[1], (bx + bw / 2, by + bh / 2))
         if m is None:
             return None
-        x, y, score = m
+        x, y, score, places = m
         at = await self._page(ob.describe_at, x, y)
         rec = at and (at["interactive"] or at["hit"])
         fit = await self._fit(rec, action) if rec else None
         if res is not None and rec:
             self._log(res, "visual", [(score, rec, {"template": round(score, 3), "point": [round(x), round(y)],
-                                                    "fits_action": fit is not None})])
-        return ("visual", fit, round(score, 3), (x, y)) if fit else None
+                                                    "places": places, "fits_action": fit is not None})])
+        return ("visual", fit, round(score, 3), (x, y), places) if fit else None
 
     async def _model(self, action, rung: str, res=None):
         recs = await self._elements()
@@ -485,15 +489,37 @@ class Grounder:
         res.update(rung=rung, path=rec["path"], x=round(point[0], 2), y=round(point[1], 2), box=rec["box"],
                    element=ob.describe(rec), confidence=conf)
 
-    async def _drop(self, action) -> dict | None:
+    async def _drop(self, action, src: dict) -> dict | None:
+        """Where a drag ends. The destination is the `to_target` hint, else the last quote
+        ("drag 'Carrots' above 'Apples'"), else the edge of the dragged item's own list
+        ("to the top of the list"). The words before it say which side of the destination
+        the item goes (`cues.drop_place`): the pointer is released in that quarter of its
+        box (the side a sortable list reads the drop from), or at its centre for "onto"."""
         t2 = action.to_target
         quotes = quoted_strings(action.description)
+        side, edge = drop_place(action.description)
         hit = await self._hints(action.model_copy(update={"type": "hover", "target": t2}), t2, Cues("")) if t2 else None
         if hit is None and len(quotes) >= 2:
             hit = await self._description(action.model_copy(update={"type": "hover", "target": t2 or action.target}),
                                           Cues(""), wanted=[quotes[-1]])
+        if hit is None and edge and src.get("path"):
+            lst = await self._page(ob.list_items, src["path"])
+            if lst and lst["items"]:
+                item = lst["items"][0 if edge == "first" else -1][0]
+                rec = await self._page(ob.describe_path, item)
+                hit = ("list edge", rec, 0.8, None) if rec else None
         if hit is None:
             return None
         out: dict = {"ops": []}
         await self._finalize(hit, out, reveal=False)   # revealing it could scroll the source away
-        return out if out.get("rung") else None
+        if not out.get("rung"):
+            return None
+        if side != "on":
+            x, y, w, h = out["box"]
+            sx, sy, sw, sh = src.get("box") or (out["x"], out["y"], 0, 0)
+            across = abs((sy + sh / 2) - (y + h / 2)) < min(h, sh or h) / 2 and abs((sx + sw / 2) - (x + w / 2)) > w / 2
+            f = 0.25 if side == "before" else 0.75
+            px, py = (x + w * f, out["y"]) if across else (out["x"], y + h * f)
+            if 0 <= px < self.vp[0] and 0 <= py < self.vp[1]:
+                out.update(x=round(px, 2), y=round(py, 2), side=side)
+        return out

@@ -422,6 +422,17 @@
       for (let n = el; n && n !== document.body; n = parentOf(n)) out.push(path(n));
       return out;
     },
+    items(p) {   // the list an element is an item of: its nearest ancestor-or-self with shown same-tag siblings
+      const el = byPath(p); if (!el) return null;
+      for (let n = el, depth = 0; n && n !== document.body && depth < 6; n = parentOf(n), depth++) {
+        const up = parentOf(n); if (!up) break;
+        const kids = Array.from(up.children).filter((k) => k.tagName === n.tagName && shown(k, k.getBoundingClientRect()));
+        if (kids.length < 2) continue;
+        return { index: kids.indexOf(n), items: kids.map((k) => { const r = k.getBoundingClientRect();
+          return [path(k), [r.x, r.y, r.width, r.height]]; }) };
+      }
+      return null;
+    },
     reveal(p) {   // scroll the element into view: the window's, and its scroll containers' (a long dropdown list)
       const el = byPath(p); if (!el) return false;
       clipMemo = new Map();

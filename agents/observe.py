@@ -129,6 +129,12 @@ async def field_value(session, path: str) -> str | None:
     return await call(session, "fieldValue", path)
 
 
+async def list_items(session, path: str) -> dict | None:
+    """The list the element at `path` is an item of (its nearest ancestor-or-self with
+    shown siblings of the same tag): `{"index": i, "items": [[path, box], ...]}`."""
+    return await call(session, "items", path)
+
+
 async def reveal(session, path: str) -> bool:
     return bool(await call(session, "reveal", path))
 

@@ -9,6 +9,7 @@ import asyncio
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -67,11 +68,19 @@ def _scale_pool() -> ThreadPoolExecutor:
     return _SCALE_POOL[1]
 
 
+class Match(NamedTuple):
+    x: float
+    y: float
+    score: float
+    places: int        # distinct spots within 0.02 of the best (7 identical trash icons: 7)
+
+
 def match_template(screen: np.ndarray, crop: np.ndarray, mask: np.ndarray, expect: tuple[float, float] | None
-                   ) -> tuple[float, float, float] | None:
-    """Best (x, y, score) of the crop's centre on the screen over `VISUAL_SCALES` (matched
-    in parallel: OpenCV releases the GIL); among peaks within 0.02 of the best, the one
-    nearest `expect`."""
+                   ) -> Match | None:
+    """Best match of the crop's centre on the screen over `VISUAL_SCALES` (matched in
+    parallel: OpenCV releases the GIL); among peaks within 0.02 of the best, the one
+    nearest `expect`. `places` counts those near-best peaks at distinct spots: more than
+    one means the picture alone does not say which element it is."""
     if screen.size == 0 or (screen == screen[0, 0]).all():
         return None         # a blank screen: every window is flat, nothing correlates
     per_scale = _scale_pool().map(lambda s: _peaks(screen, crop, mask, s), VISUAL_SCALES)
@@ -84,8 +93,13 @@ def match_template(screen: np.ndarray, crop: np.ndarray, mask: np.ndarray, expec
         near.sort(key=lambda p: (p[1] - expect[0]) ** 2 + (p[2] - expect[1]) ** 2)
     else:
         near.sort(key=lambda p: -p[0])
+    apart = max(4.0, min(crop.shape[:2]) / 2)
+    spots: list[tuple[float, float]] = []
+    for _, x, y in near:
+        if all((x - a) ** 2 + (y - b) ** 2 > apart ** 2 for a, b in spots):
+            spots.append((x, y))
     v, x, y = near[0]
-    return float(x), float(y), float(v)
+    return Match(float(x), float(y), float(v), len(spots))
 
 
 _TEMPLATES: dict[tuple, dict] = {}    # (video file, actions) -> {index: template}; per process

@@ -178,8 +178,9 @@ def test_template_matching_masks_the_pointer_and_prefers_the_expected_place():
     ref[128:140, 210:218] = 0                       # the pointer, drawn over it
     crop, mask = template_from_frames(ref, before, (200, 120, 24, 24))
     assert (mask == 0).any()
-    x, y, score = match_template(screen, crop, mask, expect=(212, 132))
+    x, y, score, places = match_template(screen, crop, mask, expect=(212, 132))
     assert score > 0.9 and (x, y) == (162.0, 112.0)  # the icon nearest the expected centre
+    assert places == 3                              # ... and the picture alone cannot tell the three apart
     assert match_template(np.full((300, 400, 3), 250, np.uint8), crop, mask, None) is None
     flat = np.full((300, 400, 3), 128, np.uint8)
     assert template_from_frames(flat, None, (10, 10, 40, 20)) is None       # nothing distinctive
