@@ -17,7 +17,8 @@ them different `scope`s (`ResponseCache(scope="server-b")`).
 
 Entries are JSON files `<dir>/<key[:2]>/<key>.json`, written atomically (temporary file
 + `os.replace`), so concurrent runs and crashes never leave a torn entry; an unreadable
-entry is a miss. The directory is `$WEBJUDGE_CACHE_DIR`, else `~/.cache/webjudge/llm`.
+entry is a miss. The directory is `judge.files.cache_dir("llm")`: `$WEBJUDGE_CACHE_DIR/llm`, else
+`~/.cache/webjudge/llm`.
 Completions stopped by a refusal or a content filter are never stored.
 
 `cached_complete(model, messages, config, cache, meter)` is the one call site: a hit
@@ -29,14 +30,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Sequence
 
 from agents.providers.base import Completion, GenerationConfig, ImagePart, Message, TextPart, VideoPart
 from agents.providers.cost import CostMeter
+from judge.files import atomic_write, cache_dir
 
 log = logging.getLogger("webjudge.agents.cache")
 
@@ -44,8 +44,7 @@ CACHE_FORMAT = 1
 
 
 def default_cache_dir() -> Path:
-    env = os.environ.get("WEBJUDGE_CACHE_DIR")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "webjudge" / "llm"
+    return cache_dir("llm")
 
 
 def _sha(data: bytes) -> str:
@@ -122,18 +121,9 @@ class ResponseCache:
         """Store atomically; refusals/content-filtered outputs are not stored (returns False)."""
         if not self.write or completion.filtered:
             return False
-        path = self.path_for(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
         entry = {"format": CACHE_FORMAT, "key": key, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                  "meta": meta or {}, "completion": completion.model_dump(mode="json")}
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{key[:8]}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(entry, f, ensure_ascii=False)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(self.path_for(key), json.dumps(entry, ensure_ascii=False), fsync=False)
         return True
 
     def __len__(self) -> int:

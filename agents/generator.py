@@ -39,9 +39,10 @@ from agents import prompts
 from agents.cache import ResponseCache, cached_complete, prompt_sha256
 from agents.contact_sheet import contact_sheets
 from agents.providers.base import (AuthError, GenerationConfig, ImagePart, Message, ProviderError, UnknownModel,
-                                   VideoPart, get_model)
+                                   VideoPart)
 from agents.providers.cost import CostMeter
 from agents.providers.offline import OfflineModel, PageUnavailable
+from agents.providers.registry import get_model
 
 _VIDEO_MIME = {".mp4": "video/mp4", ".m4v": "video/mp4", ".webm": "video/webm", ".mov": "video/quicktime",
                ".mkv": "video/x-matroska", ".avi": "video/avi"}

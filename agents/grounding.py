@@ -236,9 +236,9 @@ class Grounder:
         if weak and self.frames is not None and t.bbox and action.timestamp_s is not None:
             vis = await self._visual(index, action, res)
             res["tried"].append(f"visual: {'hit %.2f' % vis[2] if vis else 'no match'}")
-            if vis is not None and hit is not None and vis[4] > 1 and hit[1]["path"] != vis[1]["path"] \
-                    and (cues.anchor or cues.ordinal):
-                res["tried"].append(f"visual: the picture is at {vis[4]} places; the description says which")
+            if vis is not None and hit is not None and vis[4] > 1 and hit[1]["path"] != vis[1]["path"] and cues.anchor:
+                # identical icons in every row: the picture says what, the relation says which one
+                res["tried"].append(f"visual: the picture is at {vis[4]} places; the described relation says which")
             elif vis is not None and (hit is None or vis[2] >= VISUAL_OVER_TEXT):
                 res["decision"] = (f"visual match {vis[2]:.2f} at the reference position" +
                                    (f" over a weak text candidate ({hit[2]:.2f})" if hit else "") +

@@ -40,6 +40,7 @@ raised as `judge.score.JudgeError`, as are judge-model and OCR failures: never s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import re
@@ -62,8 +63,8 @@ from agents.visual_match import ReferenceFrames
 from agents.verify import JudgeModel, expectations, find_text, rubric_score, verify_step
 from metrics.interactive import grounding_stats, ifs_pair as ifs_of
 from judge.browser.runtime import BrowserError, PageError, decode_png
-from judge.record import page_folders
-from judge.score import JudgeError
+from judge.browser.sandbox import page_folders
+from judge.errors import JudgeError
 
 GRAPH_VERSION = "3"  # 3: hit-testing, shadow roots, relations, candidates with evidence, in-view text, typed field
 SETTLE_MS = 1000.0          # virtual time after load and after each action (as judge.record)
@@ -172,7 +173,7 @@ class JudgeRun:
     def __init__(self, task, html: bytes | str | None, *, browser, config, artifacts: Path | None = None,
                  model=None, trace: bool | None = None, checkpoint_dir: Path | None = None, on_node=None):
         from agents.cache import ResponseCache
-        from agents.providers.base import get_model
+        from agents.providers import get_model
 
         self.task, self.browser, self.config = task, browser, config
         self.html = html.encode("utf-8") if isinstance(html, str) else (html or b"")
@@ -274,15 +275,15 @@ class JudgeRun:
             await asyncio.wait_for(coro, s.timeout_s)
             return None
         except asyncio.TimeoutError:
-            raise PageError(f"action: page did not respond within {s.timeout_s:.0f} s") from None
+            raise PageError(f"action: page did not respond within {s.timeout_s:.0f} s", kind="hang") from None
         except Exception as e:
             if s.log.crashed:
-                raise PageError("action: renderer crashed") from None
+                raise PageError("action: renderer crashed", kind="crash") from None
             if s.browser._browser is None or not s.browser._browser.is_connected():
                 raise BrowserError(f"action: browser died ({e})") from None
             msg = str(e).splitlines()[0] if str(e) else type(e).__name__
             if "has been closed" in msg:
-                raise PageError(f"action: page closed ({msg})") from None
+                raise PageError(f"action: page closed ({msg})", kind="closed") from None
             return f"action failed: {msg}"
 
     async def _group(self, name: str) -> None:
@@ -495,7 +496,8 @@ async def observe_node(run: JudgeRun, state: dict) -> dict:
         run._path(f".obs/step_{i:02d}_after.json").write_text(json.dumps(after))
         away = [u for u in s.log.navigations if u.split("#")[0] != s.url]   # a #fragment is not "away"
         if away:
-            raise PageError(f"the page navigated away ({away[0][:120]})")
+            await s.drain()     # popups and requests the page caused on its way out reach the log first
+            raise PageError(f"the page navigated away ({away[0][:120]})", kind="navigated")
     except PageError as e:
         return _fail(state, "observe", e)
     cur["observed"] = True
@@ -552,6 +554,11 @@ async def score_node(run: JudgeRun, state: dict) -> dict:
     from metrics.interactive import final_score, summarize_steps
     from metrics.visual import OCRUnavailable, aggregate, score_pair, tesseract_version, unreached
 
+    if state.get("page_failed") and run.session is not None:
+        # the page failed mid-step: what it caused on the way (popups, requests) reaches the
+        # log before the summary is taken, not only when the session closes after it
+        with contextlib.suppress(Exception):
+            await run.session.drain()
     steps = summarize_steps(state.get("steps", []), run.actions, state.get("page_failed"))
     passed = [s["passed"] for s in steps]
     embedder = _embedder(run.config.embedder)

@@ -53,12 +53,10 @@ async def install(session) -> None:
     await session.context.add_init_script(OBSERVE_JS)
 
 
-FATAL = ("did not respond", "renderer crashed", "navigated away", "time budget", "page closed", "has been closed")
-
-
 def fatal(session, e: Exception) -> bool:
-    """Is this PageError the page failing (hang, crash, navigation), not one call failing?"""
-    return bool(session.log.crashed) or any(m in str(e) for m in FATAL)
+    """Is this PageError the page failing (hang, crash, navigation, budget, closed), not one
+    call into it failing (`kind` "call")?"""
+    return bool(session.log.crashed) or getattr(e, "kind", "call") not in ("call", "load")
 
 
 async def guard(session, coro, what: str, soft: bool = False):
@@ -77,18 +75,18 @@ async def guard(session, coro, what: str, soft: bool = False):
     try:
         return await asyncio.wait_for(coro, session.timeout_s)
     except asyncio.TimeoutError:
-        raise PageError(f"{what}: page did not respond within {session.timeout_s:.0f} s (script hang?)") from None
+        raise PageError(f"{what}: page did not respond within {session.timeout_s:.0f} s (script hang?)", kind="hang") from None
     except (PageError, BrowserError):
         raise
     except Exception as e:
         if session.log.crashed:
-            raise PageError(f"{what}: renderer crashed") from None
+            raise PageError(f"{what}: renderer crashed", kind="crash") from None
         b = session.browser._browser
         if b is None or not b.is_connected():
             raise BrowserError(f"{what}: browser died ({e})") from None
         if soft:
             return None
-        raise PageError(f"{what}: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+        raise PageError(f"{what}: {str(e).splitlines()[0] if str(e) else type(e).__name__}", kind="call") from None
 
 
 async def call(session, fn: str, *args, what: str | None = None):

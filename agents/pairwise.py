@@ -221,7 +221,7 @@ class EvidenceBuilder:
     async def _reference(self, task: Any) -> tuple[list[int], list[str], list[bytes]]:
         """Frame indices, time labels and PNGs of the reference video (read at the task's fps)."""
         if task.id not in self._ref:
-            from judge.score import reference_frames
+            from judge.video import reference_frames
 
             frames = await asyncio.to_thread(reference_frames, task)
             idx = [i for i in frame_indices(task.spec.n_frames, self.n) if i < len(frames)]
@@ -260,7 +260,7 @@ async def render_instants(browser: Any, task: Any, html: bytes,
     through every frame up to the last one as `render_page` does. Returns (frames,
     fatal); frames after a page failure are white. Raises `BrowserError`."""
     from judge.browser.runtime import PageError
-    from judge.record import page_folders
+    from judge.browser.sandbox import page_folders
 
     spec, wanted = task.spec, set(indices)
     w, h = spec.viewport.width, spec.viewport.height

@@ -40,11 +40,12 @@ import numpy as np
 from agents.cache import ResponseCache, cached_complete
 from agents.providers.base import GenerationConfig, ImagePart, Message, ProviderError
 from agents.providers.cost import BudgetExceeded
-from judge.score import JudgeError
+from judge.errors import JudgeError
 
 CHANGED_LEVEL = 24        # per-channel difference (0-255) that counts as a changed pixel
 MIN_CHANGED_PX = 30       # changed pixels that count as a visible change (a caret is ~17)
 TARGET_MARGIN = 8         # px around the target box for "the target changed"
+SHORT_QUOTE = 3           # words: a quote this short is a name that may sit inside a longer line
 
 _NEG = re.compile(r"\b(no longer|not|never|without|no|none of|n't|instead of|rather than|except|excluding|other than|"
                   r"apart from|replac\w*|remov\w*|delet\w*|"
@@ -316,9 +317,9 @@ def check_quoted(assertion: str, before: dict, after: dict, ocr_after=None) -> V
             # standalone X that must go, not X inside a longer line ("You chose: Contact us")
             if standalone(before["text"], q):
                 was, now = standalone(before["text"], q), standalone(after["text"], q)
-            elif now and now <= was and _unchanged(before["text"], after["text"], now):
-                undecided.append(q)   # only inside a longer line that did not change ("You chose: Contact us")
-                continue
+            elif now and now <= was and _unchanged(before["text"], after["text"], now) and len(q.split()) <= SHORT_QUOTE:
+                undecided.append(q)   # a name only inside a longer line that did not change ("You chose: Contact us")
+                continue              # (a quoted sentence still there is what "no longer shows" denies)
             if now:
                 return Verdict(False, "rule:quoted-text", f'"{q}" is still shown')
             evidence += bool(was) or bool(_STILL.search(assertion))

@@ -48,6 +48,7 @@ from typing import Any
 
 import numpy as np
 
+from judge.errors import reporting
 from judge.prefs import FORMATS, Prefs, PrefsError, Verdict, load_pairwise, load_prefs, load_runs
 from metrics import alignment as st
 
@@ -380,14 +381,10 @@ def render_html(r: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        prefs = load_prefs(args.prefs, args.prefs_format)
-        scores, info = load_runs(args.run) if args.run else (None, [])
-        verdicts = [v for f in args.pairwise for v in load_pairwise(f)]
-        report = align(prefs, scores, info, args.metric, verdicts, args.bootstrap, args.seed, args.allow_missing)
-    except PrefsError as e:
-        print(f"judge align: error: {e}", file=sys.stderr)
-        return 2
+    prefs = load_prefs(args.prefs, args.prefs_format)      # a PrefsError: exit 2 (judge.cli.dispatch)
+    scores, info = load_runs(args.run) if args.run else (None, [])
+    verdicts = [v for f in args.pairwise for v in load_pairwise(f)]
+    report = align(prefs, scores, info, args.metric, verdicts, args.bootstrap, args.seed, args.allow_missing)
     print(json.dumps(report, allow_nan=False) if args.json else render_table(report), flush=True)
     if args.html:
         Path(args.html).write_text(render_html(report), encoding="utf-8")
@@ -411,5 +408,5 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     p.add_argument("--html", metavar="FILE", help="write a self-contained HTML figure (inline SVG)")
     p.add_argument("--allow-missing", action="store_true", help="skip models of the prefs file that no run provides")
-    p.set_defaults(func=run)
+    p.set_defaults(func=reporting("judge align")(run))
     return p

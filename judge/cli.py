@@ -1,8 +1,9 @@
 """`judge`: the command line.
 
 Subcommands are small modules that each expose `add_parser(subparsers)`; this file
-wires them together and turns expected failures into one clear line and an exit code
-(0 ok, 1 failures found, 2 bad input).
+wires them together, and `dispatch` is the one place that turns an error into one line on
+stderr and an exit code (`judge.errors`: 0 ok, 1 failures found, 2 bad input, 3 judge or
+infrastructure error, 130 interrupted).
 """
 from __future__ import annotations
 
@@ -12,12 +13,10 @@ import json
 import sys
 from pathlib import Path
 
-from judge.tasks import TaskError, Viewport
-from judge.video import VideoError
+from judge.errors import UsageError, run_reporting  # noqa: F401 (UsageError: re-exported)
+from judge.tasks import Viewport
 
 
-class UsageError(Exception):
-    """Bad input from the user: printed as one line, exit code 2."""
 
 
 def _viewport(value: str) -> Viewport:
@@ -187,17 +186,13 @@ def _optional_module(name: str):
     return importlib.import_module(f"judge.{name}")
 
 
+def dispatch(args: argparse.Namespace) -> int:
+    """Run the parsed command through the one error boundary (`judge.errors.run_reporting`)."""
+    return run_reporting(args.func, args)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except (UsageError, TaskError, VideoError) as e:
-        print(f"judge: error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("judge: interrupted", file=sys.stderr)
-        return 130
+    return dispatch(build_parser().parse_args(argv))
 
 
 if __name__ == "__main__":

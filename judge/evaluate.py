@@ -89,7 +89,7 @@ def options_from_args(args):
 def run(args) -> int:
     from agents.cache import ResponseCache
     from agents.providers import AuthError, UnknownModel, get_model
-    from judge.cli import UsageError
+    from judge.errors import UsageError
     from judge.pipeline import evaluate
     from judge.tasks import load_tasks
     from judge.validate import require_valid
@@ -152,20 +152,14 @@ def _finish(args, run_dir: RunDir, opts, result) -> int:
 def main(argv: list[str] | None = None) -> int:
     """`python -m judge.evaluate TASKS --model X …`: this command alone, without the other
     subcommands (same flags, output and exit codes as `judge evaluate`)."""
-    from judge.cli import UsageError
-    from judge.tasks import TaskError
-    from judge.video import VideoError
-
     parser = argparse.ArgumentParser(prog="judge")
     add_parser(parser.add_subparsers(dest="command", required=True))
     argv = ["evaluate", *(sys.argv[1:] if argv is None else argv)]
     args = parser.parse_args(argv)
     args.command_line = ["judge", *argv]
-    try:
-        return int(args.func(args) or 0)
-    except (UsageError, TaskError, VideoError) as e:
-        print(f"judge: error: {e}", file=sys.stderr)
-        return 2
+    from judge.cli import dispatch
+
+    return dispatch(args)
 
 
 if __name__ == "__main__":

@@ -45,7 +45,6 @@ import asyncio
 import json
 import os
 import sys
-import tempfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,11 +52,13 @@ from pathlib import Path
 from agents import pairwise as prompt
 from agents.cache import ResponseCache, cached_complete, prompt_sha256
 from agents.pairwise import Evidence, EvidenceBuilder
-from agents.providers.base import AuthError, GenerationConfig, ProviderError, UnknownModel, get_model
+from agents.providers import AuthError, GenerationConfig, ProviderError, UnknownModel, get_model
 from agents.providers.cost import BudgetExceeded, CostMeter
 from judge.browser.runtime import Browser, BrowserError
-from judge.prefs import FORMATS, PrefsError, load_prefs
-from judge.tasks import Task, TaskError, load_tasks
+from judge.errors import InputError, reporting
+from judge.files import atomic_write
+from judge.prefs import FORMATS, load_prefs
+from judge.tasks import Task, load_tasks
 from judge.video import VideoError
 
 DEFAULT_DIMENSIONS = ("overall", "motion", "appearance")
@@ -65,7 +66,7 @@ MAX_FRAMES = 32          # 3 x 32 images stays under Anthropic's 100-image limit
 IN_FLIGHT = 4            # comparisons whose judge calls run while the next one is rendered
 
 
-class PairwiseInputError(ValueError):
+class PairwiseInputError(InputError, ValueError):
     """Bad input: printed as one line, exit code 2."""
 
 
@@ -152,10 +153,7 @@ def prepare_output(path: Path, planned: set[tuple]) -> set[tuple]:
     rows, torn = read_rows(path)
     keep = [r for r in rows if r.get("verdict") is not None or unit_key(r) not in planned]
     if torn or len(keep) != len(rows):
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in keep)
-        os.replace(tmp, path)
+        atomic_write(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in keep))
     return {unit_key(r) for r in keep if r.get("verdict") is not None}
 
 
@@ -370,12 +368,10 @@ def _make_model(args):
 
 
 def run(args: argparse.Namespace) -> int:
+    # bad prefs / tasks / models: exit 2 through the boundary (`reporting` below)
     try:
         code, summary = asyncio.run(pairwise(args, model=_make_model(args)))
-    except (PrefsError, TaskError, PairwiseInputError, UnknownModel) as e:
-        print(f"judge pairwise: error: {e}", file=sys.stderr)
-        return 2
-    except (AuthError, BrowserError) as e:
+    except (AuthError, BrowserError) as e:   # the run stops part-way: "aborted" (exit 2, as documented)
         print(f"judge pairwise: aborted: {e}", file=sys.stderr)
         return 2
     print(render_summary(summary), flush=True)
@@ -399,5 +395,5 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=None, metavar="N", help="judge only the first N comparisons")
     p.add_argument("--max-cost", type=float, default=None, metavar="USD", help="stop new calls past this spend")
     p.add_argument("--base-url", default=None, help="OpenAI-compatible server URL (e.g. a local vLLM)")
-    p.set_defaults(func=run)
+    p.set_defaults(func=reporting("judge pairwise")(run))
     return p

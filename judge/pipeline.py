@@ -372,8 +372,7 @@ def require_keys(model: Any, tasks: list[Task], run: RunDir, opts: EvalOptions, 
     `--rescore`). Read-only; run before anything is written."""
     def missing_key(m: Any) -> AuthError | None:
         try:
-            if hasattr(m, "require_key"):  # offline baselines have no key
-                m.require_key()
+            m.require_key()
         except AuthError as e:
             return e
         return None

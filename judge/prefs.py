@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from judge.errors import InputError
 from judge.runs import latest, read_results
 from metrics.alignment import A_WINS, B_WINS, TIE
 
@@ -48,7 +49,7 @@ PAIRWISE_REQUIRED = ("task_id", "a", "b", "dimension", "order", "verdict", "judg
 FORMATS = ("auto", "a2c", "generic")
 
 
-class PrefsError(ValueError):
+class PrefsError(InputError, ValueError):
     """Bad alignment input. ``str()`` is one line: ``path: [row N: ][field: ]message``."""
 
     def __init__(self, path: Path | str, message: str, field: str = "", row: int | None = None):

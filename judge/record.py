@@ -19,7 +19,8 @@ import cv2
 import numpy as np
 
 from judge.browser.runtime import Browser, PageError
-from judge.browser.sandbox import SandboxLog
+from judge.browser.sandbox import SandboxLog, page_folders  # noqa: F401 (page_folders: re-exported)
+from judge.errors import InputError
 from judge.tasks import Action, TaskSpec, Viewport, save_spec
 from judge.video import VideoWriter
 
@@ -43,17 +44,6 @@ class RenderResult:
                 "blocked_requests": self.log.blocked, "dialogs": self.log.dialogs, "popups": self.log.popups,
                 "navigations": self.log.navigations, "downloads": self.log.downloads, "crashed": self.log.crashed,
                 "dropped_log_entries": self.log.dropped, "video": str(self.video) if self.video else None}
-
-
-def page_folders(page_dir: Path | None, assets_dir: Path | None) -> dict[str, Path]:
-    """What the virtual origin serves besides the page: the page's own folder (relative
-    links), and the task's assets at `assets/`."""
-    folders: dict[str, Path] = {}
-    if page_dir is not None:
-        folders[""] = page_dir
-    if assets_dir is not None:
-        folders["assets/"] = assets_dir
-    return folders
 
 
 async def render_page(browser: Browser, html: str | bytes, *, viewport: Viewport, fps: float,
@@ -118,8 +108,8 @@ class RecordedStep:
     log: dict = field(default_factory=dict)
 
 
-class RecordError(Exception):
-    pass
+class RecordError(InputError):
+    """The actions or the reference page cannot be recorded (bad input, exit 2)."""
 
 
 async def record_interactive(browser: Browser, page_path: Path, actions: list[Action], out_dir: Path, *,

@@ -76,8 +76,8 @@ def format_decisions(steps: list[dict], limit: int = 3) -> str:
 
 
 def run(args) -> int:
-    from judge.cli import UsageError
-    from judge.score import JudgeError, config_from_args, score_in_own_browser
+    from judge.errors import UsageError
+    from judge.score import config_from_args, score_in_own_browser
     from judge.tasks import load_task
     from judge.validate import require_valid
 
@@ -94,11 +94,7 @@ def run(args) -> int:
     config = config_from_args(args)
     config.extra["trace"] = True
 
-    try:
-        result = score_in_own_browser(task, html, config, args.out)
-    except JudgeError as e:
-        print(f"judge: judge error (not the page's fault): {e}")
-        return 3
+    result = score_in_own_browser(task, html, config, args.out)   # a JudgeError: exit 3 (judge.cli.dispatch)
     if args.json:
         print(json.dumps(result, indent=2, default=str))
     else:

@@ -335,7 +335,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
-    from judge.cli import UsageError
+    from judge.errors import UsageError
 
     runs = []
     for path in args.runs:

@@ -47,6 +47,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from judge import files
+from judge.errors import InputError
+
 RESULTS = "results.jsonl"
 RUN_JSON = "run.json"
 SUMMARY = "summary.json"
@@ -55,7 +58,7 @@ MIN_FREE_BYTES = 100 << 20  # free space a run directory's disk must have before
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
 
 
-class RunError(Exception):
+class RunError(InputError):
     """A run directory that cannot be used as asked (other model, other scoring, in use,
     not writable, its disk full)."""
 
@@ -96,20 +99,8 @@ def digest(obj: Any, n: int = 16) -> str:
 def atomic_write(path: Path, data: bytes | str) -> None:
     """Write `path` through a temporary file in the same folder and `os.replace`. A failed
     write (`write_error`) leaves the old file as it was."""
-    if isinstance(data, str):
-        data = data.encode("utf-8")
     with writing(path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        files.atomic_write(path, data)
 
 
 # ---- results.jsonl ----------------------------------------------------------------------

@@ -27,14 +27,13 @@ from pathlib import Path
 import numpy as np
 
 from judge.browser.runtime import Browser, BrowserError
+from judge.errors import JudgeError
+from judge.files import atomic_write, cache_dir, sha256_file
 from judge.record import page_folders, render_page
+from judge.video import reference_frames  # noqa: F401 (re-exported)
 from judge.tasks import Task, load_task
 
 SCORER_VERSION = "2"  # bump when a score for the same page can change (2: interactive verdict rules)
-
-
-class JudgeError(RuntimeError):
-    """Infrastructure failure while judging: retried, then reported apart from page failures."""
 
 
 @dataclass
@@ -52,8 +51,7 @@ class ScoreConfig:
 
 
 def default_cache_dir() -> Path:
-    base = os.environ.get("WEBJUDGE_CACHE_DIR") or Path.home() / ".cache" / "webjudge"
-    return Path(base) / "features"
+    return cache_dir("features")
 
 
 _BACKENDS: dict[tuple, tuple] = {}
@@ -79,14 +77,6 @@ def animation_backends(config: ScoreConfig):
     return _BACKENDS[key]
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def reference_features(task: Task, embedder, tracker, config: ScoreConfig):
     """The reference video's crop/embeddings/tracks, cached on disk by video hash and backends."""
     from metrics.animation import VideoFeatures, prepare_video
@@ -97,7 +87,7 @@ def reference_features(task: Task, embedder, tracker, config: ScoreConfig):
     spec = task.spec
     if not task.video_path.is_file():
         raise VideoError(task.video_path, "file not found")
-    key = hashlib.sha256(f"{_sha256_file(task.video_path)}|{spec.fps}|{spec.n_frames}|{embedder.name}|"
+    key = hashlib.sha256(f"{sha256_file(task.video_path)}|{spec.fps}|{spec.n_frames}|{embedder.name}|"
                          f"{tracker.name}|v{SCORER_VERSION}".encode()).hexdigest()[:32]
     path = cache_dir / f"{key}.npz"
     if path.exists():
@@ -112,14 +102,6 @@ def reference_features(task: Task, embedder, tracker, config: ScoreConfig):
     feats.save(tmp)
     tmp.replace(path)
     return feats, frames
-
-
-def reference_frames(task: Task) -> np.ndarray:
-    """The reference video sampled at the task's fps, `n_frames` frames (the candidate
-    is rendered at the same instants)."""
-    from judge.video import read_frames
-
-    return read_frames(task.video_path, fps=task.spec.fps, max_frames=task.spec.n_frames)
 
 
 def _strip_row(frames: np.ndarray, n: int = 8, width: int = 192) -> np.ndarray:
@@ -137,17 +119,14 @@ def _reference_strip(task: Task, ref_frames: np.ndarray | None, config: ScoreCon
     import cv2
 
     spec = task.spec
-    key = hashlib.sha256(f"{_sha256_file(task.video_path)}|{spec.fps}|{spec.n_frames}|strip-v1".encode()).hexdigest()[:32]
+    key = hashlib.sha256(f"{sha256_file(task.video_path)}|{spec.fps}|{spec.n_frames}|strip-v1".encode()).hexdigest()[:32]
     path = Path(config.cache_dir or default_cache_dir()) / f"{key}.strip.png"
     if ref_frames is None and path.exists():
         row = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if row is not None:
             return cv2.cvtColor(row, cv2.COLOR_BGR2RGB)
     row = _strip_row(ref_frames if ref_frames is not None else reference_frames(task))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.png")
-    cv2.imwrite(str(tmp), cv2.cvtColor(row, cv2.COLOR_RGB2BGR))
-    tmp.replace(path)
+    atomic_write(path, cv2.imencode(".png", cv2.cvtColor(row, cv2.COLOR_RGB2BGR))[1].tobytes(), fsync=False)
     return row
 
 
@@ -324,7 +303,7 @@ def score_in_own_browser(task: Task, html: bytes, config: ScoreConfig, artifacts
 
 
 def run(args) -> int:
-    from judge.cli import UsageError
+    from judge.errors import UsageError
     from judge.validate import require_valid
 
     task = load_task(args.task)
@@ -333,11 +312,7 @@ def run(args) -> int:
     require_valid(task.root)  # a broken video or checkpoint fails fast, naming the field
     html = args.page.read_bytes()
 
-    try:
-        row = score_in_own_browser(task, html, config_from_args(args), args.artifacts)
-    except JudgeError as e:
-        print(f"judge: judge error (not the page's fault): {e}")
-        return 3
+    row = score_in_own_browser(task, html, config_from_args(args), args.artifacts)   # JudgeError: exit 3
     if args.json:
         print(json.dumps(row, indent=2, default=str))
     else:

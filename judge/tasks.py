@@ -24,12 +24,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from judge.errors import InputError
+from judge.files import atomic_write
+
 ACTION_TYPES = ("click", "dblclick", "type", "press", "scroll", "hover", "drag", "select", "wait")
 ActionType = Literal["click", "dblclick", "type", "press", "scroll", "hover", "drag", "select", "wait"]
 _ACTION_ALIASES = {"double_click": "dblclick", "doubleclick": "dblclick", "double-click": "dblclick"}
 
 
-class TaskError(Exception):
+class TaskError(InputError):
     """A problem with a task on disk. `path` is the file, `field` the dotted field name."""
 
     def __init__(self, path: Path | str, field: str, message: str):
@@ -260,8 +263,5 @@ def load_tasks(paths: list[Path | str]) -> list[Task]:
 def save_spec(spec: TaskSpec, folder: Path | str) -> Path:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "task.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(spec.model_dump_json(indent=2, exclude_none=True, exclude_defaults=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return atomic_write(folder / "task.json", spec.model_dump_json(indent=2, exclude_none=True, exclude_defaults=False)
+                        + "\n", fsync=False)

@@ -16,8 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
+from judge.errors import InputError
 
-class VideoError(Exception):
+
+class VideoError(InputError):
     def __init__(self, path: Path | str, message: str):
         self.path = Path(path)
         super().__init__(f"{path}: {message}")
@@ -225,3 +227,9 @@ def write_video(path: Path | str, frames, fps: float) -> Path:
         for frame in frames:
             w.write(frame)
     return Path(path)
+
+
+def reference_frames(task) -> np.ndarray:
+    """The reference video of a `judge.tasks.Task` sampled at its fps, `n_frames` frames (the candidate
+    is rendered at the same instants)."""
+    return read_frames(task.video_path, fps=task.spec.fps, max_frames=task.spec.n_frames)

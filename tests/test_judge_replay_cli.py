@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from judge.cli import UsageError
+from judge.errors import UsageError
 from test_judge_pages import grocery_page, tasks  # noqa: F401  (fixture)
 
 

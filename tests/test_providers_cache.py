@@ -123,8 +123,9 @@ def test_read_and_write_switches(clean_env, tmp_path):
 
 
 def test_default_directory_honours_env(clean_env, tmp_path):
+    # $WEBJUDGE_CACHE_DIR is the root of every cache (judge.files.cache_dir): model responses under llm/
     clean_env.setenv("WEBJUDGE_CACHE_DIR", str(tmp_path / "here"))
-    assert default_cache_dir() == tmp_path / "here" and ResponseCache().directory == tmp_path / "here"
+    assert default_cache_dir() == tmp_path / "here" / "llm" and ResponseCache().directory == tmp_path / "here" / "llm"
     clean_env.delenv("WEBJUDGE_CACHE_DIR")
     assert default_cache_dir() == tmp_path / "home" / ".cache" / "webjudge" / "llm"
 

@@ -93,7 +93,7 @@ def test_report_cli_writes_html_and_markdown(tmp_path, capsys):
     assert args.func(args) == 0
     out = capsys.readouterr().out
     assert f"report: {tmp_path / 'r1' / 'report.html'}" in out and (tmp_path / "lb.md").read_text().count("\n") == 3
-    from judge.cli import UsageError
+    from judge.errors import UsageError
 
     with pytest.raises(UsageError, match="not a run directory"):
         args = parser.parse_args(["report", str(tmp_path / "nothing")])

@@ -7,7 +7,8 @@
 SDKs are imported only when their provider is resolved.
 """
 from .base import (AuthError, Completion, GenerationConfig, ImagePart, MalformedResponse, Message, Model,
-                   ProviderError, RateLimitError, TextPart, UnknownModel, VideoPart, get_model, parse_model_spec)
+                   ProviderError, RateLimitError, TextPart, UnknownModel, VideoPart)
+from .registry import get_model, parse_model_spec
 from .cost import PRICES, PRICES_AS_OF, BudgetExceeded, CostMeter, Price, price_for
 
 __all__ = [

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import importlib
 import logging
 import os
 import random
@@ -30,6 +29,8 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, ClassVar, Literal, Mapping, Sequence, Union
 
 from pydantic import BaseModel
+
+from judge.errors import EXIT_INPUT, EXIT_JUDGE, WebjudgeError
 
 from .cost import Price, cost_of, price_for
 
@@ -162,8 +163,9 @@ class Completion(BaseModel):
 # ---------------------------------------------------------------- errors
 
 
-class ProviderError(Exception):
+class ProviderError(WebjudgeError):
     """A model call failed. `retryable` errors are retried by `Model.complete`."""
+    exit_code = EXIT_JUDGE
 
     def __init__(self, message: str, *, provider: str = "", status: int | None = None,
                  retryable: bool = False, retry_after: float | None = None):
@@ -174,6 +176,7 @@ class ProviderError(Exception):
 
 class AuthError(ProviderError):
     """Missing or rejected API key; the message names the environment variable to set."""
+    exit_code = EXIT_INPUT
 
 
 class RateLimitError(ProviderError):
@@ -186,6 +189,7 @@ class MalformedResponse(ProviderError):
 
 class UnknownModel(ProviderError):
     """An unknown provider in a model string, or a model the provider does not know."""
+    exit_code = EXIT_INPUT
 
 
 # ---------------------------------------------------------------- retry helpers
@@ -379,40 +383,3 @@ class Model(ABC):
 
 # ---------------------------------------------------------------- registry
 
-PROVIDERS: dict[str, tuple[str, str]] = {
-    "openai": ("agents.providers.openai", "OpenAIModel"),
-    "anthropic": ("agents.providers.anthropic", "AnthropicModel"),
-    "google": ("agents.providers.google", "GoogleModel"),
-}
-OFFLINE_NAMES = ("reference", "blank", "first-frame", "replay:DIR")
-
-
-def parse_model_spec(spec: str) -> tuple[str, str]:
-    """Split `provider/model` at the first slash (model names may contain slashes).
-    Offline baselines parse as `("offline", name)`."""
-    spec = (spec or "").strip()
-    if spec in ("reference", "blank", "first-frame") or spec.startswith("replay:"):
-        return "offline", spec
-    provider, sep, name = spec.partition("/")
-    if not sep or not provider or not name:
-        raise UnknownModel(f"model {spec!r} is not of the form provider/model (providers: "
-                           f"{', '.join(PROVIDERS)}; offline baselines: {', '.join(OFFLINE_NAMES)})")
-    return provider.lower(), name
-
-
-def get_model(spec: str, *, base_url: str | None = None, **kwargs: Any):
-    """Resolve a model string to a `Model` (or an `OfflineModel` for the baselines).
-
-    Keyword arguments (`api_key`, `http_client`, `max_attempts`, `max_concurrency`,
-    `timeout_s`, `sleep`, `price`, ...) go to the adapter; no key is read here.
-    """
-    provider, name = parse_model_spec(spec)
-    if provider == "offline":
-        from .offline import OfflineModel
-
-        return OfflineModel(name)
-    if provider not in PROVIDERS:
-        raise UnknownModel(f"unknown provider {provider!r} in model {spec!r}; known providers: "
-                           f"{', '.join(PROVIDERS)} (offline baselines: {', '.join(OFFLINE_NAMES)})")
-    module, cls = PROVIDERS[provider]
-    return getattr(importlib.import_module(module), cls)(name, base_url=base_url, **kwargs)

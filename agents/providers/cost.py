@@ -28,6 +28,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from judge.errors import WebjudgeError
+
 log = logging.getLogger("webjudge.agents.cost")
 
 PRICES_AS_OF = "2025-11-25"
@@ -118,7 +120,7 @@ def cost_of(price: Price | None, input_tokens: int | None, output_tokens: int | 
     return (input_tokens * price.input_per_m + output_tokens * price.output_per_m) / 1_000_000
 
 
-class BudgetExceeded(Exception):
+class BudgetExceeded(WebjudgeError):
     """Raised before an uncached call once a run's `--max-cost` is used up."""
 
 

@@ -18,6 +18,8 @@ import io
 from pathlib import Path
 from typing import Any
 
+from .base import UnknownModel
+
 BLANK_PAGE = ('<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>blank</title>\n'
               '<style>html,body{margin:0;height:100%;background:#ffffff}</style>\n</head>\n<body></body>\n</html>\n')
 
@@ -55,25 +57,23 @@ class OfflineModel:
         if name.startswith("replay:"):
             directory = name[len("replay:"):]
             if not directory:
-                from .base import UnknownModel
-
                 raise UnknownModel("replay needs a directory: replay:DIR (pages at DIR/<task_id>/index.html)")
             self.kind, self.directory = "replay", Path(directory).expanduser()
             if not self.directory.is_dir():
-                from .base import UnknownModel
-
                 raise UnknownModel(f"replay:{directory}: directory not found (pages at DIR/<task_id>/index.html)")
         elif name in ("reference", "blank", "first-frame"):
             self.kind, self.directory = name, None
         else:
-            from .base import UnknownModel
-
             raise UnknownModel(f"unknown offline baseline {name!r} (reference, blank, first-frame, replay:DIR)")
         self.name = name
 
     @property
     def spec(self) -> str:
         return self.name
+
+    def require_key(self) -> str:
+        """A baseline needs no API key."""
+        return ""
 
     def __repr__(self) -> str:
         return f"<OfflineModel {self.name}>"

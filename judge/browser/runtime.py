@@ -40,6 +40,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from judge.errors import JudgeError, PageFailure
 from judge.browser.sandbox import (PAGE_URL, EgressSink, Mounts, SandboxHandlers, SandboxLog, kill_tree,
                                    limit_renderers, proc_alive, proc_cmdline, proc_cpu, proc_stat)
 
@@ -82,12 +83,13 @@ DEFAULT_PAGE_BUDGET_S = _env_float("WEBJUDGE_PAGE_BUDGET_S", 120.0)
 FRAME_BUDGET_S = _env_float("WEBJUDGE_FRAME_BUDGET_S", 1.0)  # a long capture gets at least this per frame
 
 
-class BrowserError(RuntimeError):
+class BrowserError(JudgeError):
     """Infrastructure failure (Chromium missing, crashed or unresponsive). Not the page's fault."""
 
 
-class PageError(RuntimeError):
-    """The page under test failed: renderer crash, script hang, load failure, navigation away."""
+class PageError(PageFailure):
+    """The page under test failed: renderer crash, script hang, load failure, navigation away
+    (`kind` says which: see `judge.errors.PageFailure`)."""
 
 
 def chromium_path() -> str:
@@ -370,11 +372,11 @@ class PageSession(SandboxHandlers):
         unresponsive browser a BrowserError."""
         if self._left:
             _discard_coro(coro)
-            raise PageError(f"{what}: the page navigated away (its document was replaced by {self._left[:120]})")
+            raise PageError(f"{what}: the page navigated away (its document was replaced by {self._left[:120]})", kind="navigated")
         remaining = self.budget_s - self.spent_s
         if remaining <= 0:
             _discard_coro(coro)
-            raise PageError(f"{what}: the page used up its time budget ({self.budget_s:.0f} s)")
+            raise PageError(f"{what}: the page used up its time budget ({self.budget_s:.0f} s)", kind="budget")
         limit = min(self.timeout_s, remaining)
         t0 = time.perf_counter()
         try:
@@ -384,26 +386,26 @@ class PageSession(SandboxHandlers):
             t0 = time.perf_counter()
             await self._stop_script(what)
             if limit < self.timeout_s:
-                raise PageError(f"{what}: the page used up its time budget ({self.budget_s:.0f} s)") from None
-            raise PageError(f"{what}: page did not respond within {self.timeout_s:.0f} s (script hang?)") from None
+                raise PageError(f"{what}: the page used up its time budget ({self.budget_s:.0f} s)", kind="budget") from None
+            raise PageError(f"{what}: page did not respond within {self.timeout_s:.0f} s (script hang?)", kind="hang") from None
         except PageError as e:
-            if str(e) == "renderer crashed":
-                raise PageError(f"{what}: renderer crashed") from None
+            if e.kind == "crash":
+                raise PageError(f"{what}: renderer crashed", kind="crash") from None
             raise
         except BrowserError:
             raise
         except Exception as e:
             if self.log.crashed or "crash" in str(e).lower():
                 self.log.crashed = True
-                raise PageError(f"{what}: renderer crashed") from None
+                raise PageError(f"{what}: renderer crashed", kind="crash") from None
             if not await self._browser_ok():
                 raise BrowserError(f"{what}: browser died ({_first_line(e)})") from None
             if self._left:
-                raise PageError(f"{what}: the page navigated away (its document was replaced by {self._left[:120]})") from None
+                raise PageError(f"{what}: the page navigated away (its document was replaced by {self._left[:120]})", kind="navigated") from None
             if any(m in str(e) for m in ("Target page, context or browser has been closed", "Execution context was destroyed",
                                           "Inspected target navigated or closed", "Cannot find default execution context")):
-                raise PageError(f"{what}: page closed or navigated away ({_first_line(e)})") from None
-            raise PageError(f"{what}: {_first_line(e)}") from None
+                raise PageError(f"{what}: page closed or navigated away ({_first_line(e)})", kind="closed") from None
+            raise PageError(f"{what}: {_first_line(e)}", kind="call") from None
         finally:
             self.spent_s += time.perf_counter() - t0
 
@@ -412,7 +414,7 @@ class PageSession(SandboxHandlers):
         call on a crashed renderer may never answer)."""
         if self._crash_seen.is_set():
             _discard_coro(coro)
-            raise PageError("renderer crashed")
+            raise PageError("renderer crashed", kind="crash")
         task = asyncio.ensure_future(coro)
         crash = asyncio.ensure_future(self._crash_seen.wait())
         try:
@@ -425,7 +427,7 @@ class PageSession(SandboxHandlers):
         task.add_done_callback(lambda f: f.cancelled() or f.exception())
         if crash in done:
             self.log.crashed = True
-            raise PageError("renderer crashed")
+            raise PageError("renderer crashed", kind="crash")
         raise asyncio.TimeoutError
 
     async def _browser_ok(self) -> bool:
@@ -470,7 +472,7 @@ class PageSession(SandboxHandlers):
         if "exceptionDetails" in res:
             d = res["exceptionDetails"]
             text = (d.get("exception") or {}).get("description") or d.get("text") or "exception"
-            raise PageError(f"{what}: {_first_line(text)}")
+            raise PageError(f"{what}: {_first_line(text)}", kind="call")
         return (res.get("result") or {}).get("value")
 
     async def run_js(self, expression: str, what: str = "run_js", await_promise: bool = False):
@@ -486,7 +488,7 @@ class PageSession(SandboxHandlers):
         size = len(self.mounts.html)
         if size > MAX_PAGE_BYTES:
             raise PageError(f"load: the page is {size / (1 << 20):.1f} MB, over the "
-                            f"{MAX_PAGE_BYTES / (1 << 20):.0f} MB limit for a candidate page")
+                            f"{MAX_PAGE_BYTES / (1 << 20):.0f} MB limit for a candidate page", kind="load")
         problem = _not_text(self.mounts.html)
         if problem:  # still served and rendered (as UTF-8, with replacement characters): scored
             self.log.add("page_errors", f"the page is not HTML text: {problem}")
@@ -513,7 +515,7 @@ class PageSession(SandboxHandlers):
     def _seek_time(self, ms: float) -> float:
         """`ms` as a time to seek to; a crashed renderer or a non-finite time is refused."""
         if self.log.crashed:
-            raise PageError("renderer crashed")
+            raise PageError("renderer crashed", kind="crash")
         ms = float(ms)
         if ms != ms or ms in (float("inf"), float("-inf")):
             raise ValueError(f"advance_to: not a finite time: {ms}")

@@ -363,3 +363,14 @@ class EgressSink:
         if self._server is not None:
             self._server.close()
             self._server = None
+
+
+def page_folders(page_dir: Path | None, assets_dir: Path | None) -> dict[str, Path]:
+    """What the virtual origin serves besides the page: the page's own folder (relative
+    links), and the task's assets at `assets/`."""
+    folders: dict[str, Path] = {}
+    if page_dir is not None:
+        folders[""] = page_dir
+    if assets_dir is not None:
+        folders["assets/"] = assets_dir
+    return folders

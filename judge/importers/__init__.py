@@ -22,6 +22,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from judge.errors import InputError
+
 log = logging.getLogger("judge.importers")
 
 
@@ -39,7 +41,7 @@ class ImportProblem:
         return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
 
 
-class ImportFailed(Exception):
+class ImportFailed(InputError):
     """Some tasks could not be imported. `problems` says why; `written` lists the task
     folders that were imported anyway."""
 
@@ -51,7 +53,7 @@ class ImportFailed(Exception):
         super().__init__("\n".join(lines))
 
 
-class TaskImportError(Exception):
+class TaskImportError(InputError):
     """Raised inside an importer for one task; collected into `ImportFailed`."""
 
     def __init__(self, problem: ImportProblem):
