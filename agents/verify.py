@@ -266,7 +266,7 @@ def misordered(assertion: str, items: list) -> str | None:
             continue
         pos = []
         for q in quotes:
-            hit = [it for it in items if len(it) >= 5 and (len(it) < 3 or it[2]) and find_text([it], q)]
+            hit = [it for it in items if len(it) >= 5 and it[2] and find_text([it], q)]
             if not hit:
                 return None          # not all shown: the presence rule speaks
             pos.append((min(it[3] for it in hit), min(it[4] for it in hit), q))

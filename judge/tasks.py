@@ -249,6 +249,15 @@ def find_task_dirs(paths: list[Path | str]) -> list[Path]:
     return sorted(found)
 
 
+def descriptions_only(task: "Task") -> "Task":
+    """A copy of an interactive task as IWR-Bench gives tasks: each action's description (and
+    assertion) only -- no target hints, no bbox, no timestamps."""
+    t = task.model_copy(deep=True)
+    t.spec.actions = [a.model_copy(update={"target": Target(), "to_target": Target() if a.to_target else None,
+                                           "timestamp_s": None}) for a in t.spec.actions]
+    return t
+
+
 def load_tasks(paths: list[Path | str]) -> list[Task]:
     dirs = find_task_dirs(paths)
     tasks = [load_task(d) for d in dirs]

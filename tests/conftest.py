@@ -13,6 +13,34 @@ PAGES = Path(__file__).with_name("pages")
 sys.path.insert(0, str(ROOT))
 
 
+# Modules whose tests start Chromium other than through the `browser` fixture (the `judge`
+# command in-process or as a subprocess, their own Playwright): all their tests are `browser`.
+BROWSER_MODULES = {"test_bad_input", "test_corpus", "test_hostile", "test_hostile_faults", "test_hostile_interactive",
+                   "test_judge_replay_cli", "test_judge_resume", "test_pairwise", "test_pipeline", "test_pipeline_resume",
+                   "test_record", "test_report", "test_runs", "test_shipped_suite", "test_suite_pages",
+                   "test_judge_actions", "test_judge_llm", "test_judge_pages", "test_judge_shipped",
+                   "test_judge_shipped_ladder", "test_browser_determinism", "test_browser_sandbox",
+                   "test_animation_ladder", "test_packaging"}
+NO_CHROMIUM = "/bin/false"      # what a test without the marker gets as its Chromium
+
+
+def pytest_collection_modifyitems(config, items):
+    """`browser` marks every test that starts Chromium: those using the `browser` fixture and
+    those of BROWSER_MODULES, so `pytest -m "not browser"` is the fast loop."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()) or item.module.__name__.rpartition(".")[2] in BROWSER_MODULES:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(autouse=True)
+def _chromium_only_for_browser_tests(request, monkeypatch):
+    """A test without the `browser` marker that starts Chromium fails (its Chromium is
+    `/bin/false`, subprocesses included): the marker cannot silently go missing."""
+    if request.node.get_closest_marker("browser") is None:
+        monkeypatch.setenv("WEBJUDGE_CHROMIUM", NO_CHROMIUM)
+    yield
+
+
 @pytest.fixture(scope="session")
 def loop():
     loop = asyncio.new_event_loop()

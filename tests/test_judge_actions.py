@@ -7,7 +7,7 @@ import pytest
 
 from agents.judge_graph import judge_page
 from judge.browser.runtime import Browser
-from judge.tasks import Target
+from judge.tasks import descriptions_only
 from tests.conftest import record_test_task
 from test_judge_pages import OFFLINE, VP, grocery_page, tasks, verdicts  # noqa: F401  (fixture)
 
@@ -34,12 +34,7 @@ def board(browser, loop, tmp_path_factory):
                             BOARD_ACTIONS, task_id="board", viewport=VP)
 
 
-def without_hints(task):
-    """The task as IWR-Bench would give it: descriptions only (no hints, no bbox)."""
-    t = task.model_copy(deep=True)
-    t.spec.actions = [a.model_copy(update={"target": Target(), "to_target": Target() if a.to_target else None,
-                                           "timestamp_s": None}) for a in t.spec.actions]
-    return t
+without_hints = descriptions_only     # the task as IWR-Bench would give it
 
 
 def test_description_only_task(run, browser, tasks):  # noqa: F811

@@ -34,12 +34,9 @@ FPS = 10           # the recording's frame rate: enough for the visual rung, che
 
 def without_hints(task):
     """The task as IWR-Bench gives it: descriptions only (no hints, no bbox, no timestamps)."""
-    from judge.tasks import Target
+    from judge.tasks import descriptions_only
 
-    t = task.model_copy(deep=True)
-    t.spec.actions = [a.model_copy(update={"target": Target(), "to_target": Target() if a.to_target else None,
-                                           "timestamp_s": None}) for a in t.spec.actions]
-    return t
+    return descriptions_only(task)
 
 
 async def record(browser, b: T.Behaviour, out: Path, oracle: bool = True):
