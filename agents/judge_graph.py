@@ -21,8 +21,8 @@ files in the work directory (the artifacts directory when given). The browser se
 lives outside the state, in `JudgeRun`.
 
 **Resume.** The graph runs under a checkpointer persisted in the run directory
-(`FileSaver`: an append-only log per judgment; `durability="sync"`, so every finished
-node is on disk before the next starts). A judgment is a LangGraph thread keyed by the
+(`checkpointer`: LangGraph's SQLite saver, one database per judgment directory;
+`durability="sync"`, so every finished node is on disk before the next starts). A judgment is a LangGraph thread keyed by the
 task, the page's sha256, the backends and `GRAPH_VERSION`. The browser cannot be
 checkpointed, so every node that changes the page records what it did in `ops`
 (`reveal` an element, `move` the pointer, `perform` action k at point (x, y), `settle`
@@ -47,12 +47,11 @@ import re
 import tempfile
 import time
 from collections import Counter
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import TypedDict
 
 import numpy as np
-import ormsgpack
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
 
@@ -86,68 +85,22 @@ class JudgeState(TypedDict, total=False):
     result: dict | None       # the score node's output
 
 
-class FileSaver(InMemorySaver):
-    """`InMemorySaver` persisted as an append-only log per thread (`<dir>/<thread>.ckpt`,
-    length-prefixed msgpack records), reloaded on construction. A record torn by a kill
-    is ignored, so the thread resumes from its last complete node."""
+CHECKPOINTS = "checkpoints.sqlite"   # in the checkpoint directory: LangGraph's SQLite saver
 
-    def __init__(self, directory: Path | str):
-        super().__init__()
-        self.dir = Path(directory)
-        self.dir.mkdir(parents=True, exist_ok=True)
-        for f in sorted(self.dir.glob("*.ckpt")):
-            self._load(f)
 
-    def _file(self, thread: str) -> Path:
-        return self.dir / (hashlib.sha256(thread.encode()).hexdigest()[:32] + ".ckpt")
+@asynccontextmanager
+async def checkpointer(directory: Path | str | None):
+    """The judgment's checkpointer: LangGraph's `AsyncSqliteSaver` on `<directory>/checkpoints.sqlite`
+    (each checkpoint committed before the next node starts; SQLite's journal makes a kill
+    mid-write lose at most the unfinished node), or an `InMemorySaver` without a directory."""
+    if directory is None:
+        yield InMemorySaver()
+        return
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-    def _append(self, thread: str, record: list) -> None:
-        data = ormsgpack.packb([thread, *record])
-        with open(self._file(thread), "ab") as f:
-            f.write(len(data).to_bytes(4, "big") + data)
-
-    def _load(self, path: Path) -> None:
-        buf, pos = path.read_bytes(), 0
-        while pos + 4 <= len(buf):
-            n = int.from_bytes(buf[pos:pos + 4], "big")
-            try:
-                rec = ormsgpack.unpackb(buf[pos + 4:pos + 4 + n]) if pos + 4 + n <= len(buf) else None
-                thread, kind, ns, cid = rec[:4]
-            except (ormsgpack.MsgpackDecodeError, TypeError, ValueError):
-                rec = None
-            if rec is None:
-                break
-            pos += 4 + n
-            if kind == "put":
-                ck, meta, parent, blobs = rec[4:]
-                self.storage[thread][ns][cid] = (tuple(ck), tuple(meta), parent)
-                for ch, ver, t, b in blobs:
-                    self.blobs[(thread, ns, ch, ver)] = (t, b)
-            else:
-                for task_id, idx, t_id, ch, t, b, tpath in rec[4]:
-                    self.writes[(thread, ns, cid)][(task_id, idx)] = (t_id, ch, (t, b), tpath)
-        if pos < len(buf):          # a torn tail (killed mid-write): cut it so appends stay aligned
-            with open(path, "r+b") as f:
-                f.truncate(pos)
-
-    def put(self, config, checkpoint, metadata, new_versions):
-        out = super().put(config, checkpoint, metadata, new_versions)
-        thread, ns = config["configurable"]["thread_id"], config["configurable"]["checkpoint_ns"]
-        ck, meta, parent = self.storage[thread][ns][checkpoint["id"]]
-        blobs = [[k, v, *self.blobs[(thread, ns, k, v)]] for k, v in new_versions.items()]
-        self._append(thread, ["put", ns, checkpoint["id"], list(ck), list(meta), parent, blobs])
-        return out
-
-    def put_writes(self, config, writes, task_id, task_path=""):
-        super().put_writes(config, writes, task_id, task_path)
-        c = config["configurable"]
-        thread, ns, cid = c["thread_id"], c.get("checkpoint_ns", ""), c["checkpoint_id"]
-        rows = [[k[0], k[1], v[0], v[1], v[2][0], v[2][1], v[3]] for k, v in self.writes[(thread, ns, cid)].items()]
-        self._append(thread, ["writes", ns, cid, rows])
-
-    def delete_thread(self, thread_id: str) -> None:
-        super().delete_thread(thread_id)
-        self._file(thread_id).unlink(missing_ok=True)
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    async with AsyncSqliteSaver.from_conn_string(str(Path(directory) / CHECKPOINTS)) as saver:
+        yield saver
 
 
 _EMBEDDERS: dict[str, object] = {}
@@ -182,7 +135,7 @@ class JudgeRun:
         self.artifacts = Path(artifacts) if artifacts else None
         self.trace = bool(config.extra.get("trace", False) if trace is None else trace) and self.artifacts is not None
         ckdir = checkpoint_dir or config.extra.get("checkpoint_dir") or (self.artifacts / ".judge" if self.artifacts else None)
-        self.saver = FileSaver(ckdir) if ckdir else InMemorySaver()
+        self.ckdir = Path(ckdir) if ckdir else None
         self._tmp = None if (self.artifacts or ckdir) else tempfile.TemporaryDirectory(prefix="webjudge-")
         self.work = self.artifacts or (Path(ckdir) / "work" if ckdir else Path(self._tmp.name))
         if model is None and config.judge_model:
@@ -318,7 +271,10 @@ class JudgeRun:
 
     # ---- running ---------------------------------------------------------------------------
     async def run(self) -> dict:
-        graph = build_graph(self, self.saver)
+        async with checkpointer(self.ckdir) as saver:
+            return await self._run(build_graph(self, saver))
+
+    async def _run(self, graph) -> dict:
         cfg = {"configurable": {"thread_id": self.thread_id}, "recursion_limit": 6 * len(self.actions) + 20}
         t0 = time.perf_counter()
         try:

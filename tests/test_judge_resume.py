@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.judge_graph import FileSaver, JudgeRun, judge_page
+from agents.judge_graph import JudgeRun, judge_page
 from judge.browser.runtime import BrowserError
 from judge.score import JudgeError
 from test_judge_pages import OFFLINE, grocery_page, tasks  # noqa: F401  (fixture)
@@ -120,43 +120,53 @@ def test_persistent_browser_failure_is_a_judge_error(run, browser, tasks, tmp_pa
                      on_node=dead).run())
 
 
-def test_file_saver_survives_a_torn_record(tmp_path):
-    from langgraph.graph import END, START, StateGraph
-    from typing import TypedDict
-    import asyncio
+GRAPH_CHILD = """
+import asyncio, os, signal, sys
+from typing import TypedDict
+from langgraph.graph import END, START, StateGraph
+from agents.judge_graph import checkpointer
 
-    class S(TypedDict, total=False):
-        n: int
+class S(TypedDict, total=False):
+    n: int
 
-    def build(saver, fail_at):
-        def step(s):
-            if s["n"] == fail_at:
-                raise Kill("stop")
-            return {"n": s["n"] + 1}
-        g = StateGraph(S)
-        g.add_node("step", step)
-        g.add_edge(START, "step")
-        g.add_conditional_edges("step", lambda s: END if s["n"] >= 5 else "step", ["step", END])
-        return g.compile(checkpointer=saver)
+def step(s):
+    if s["n"] == int(sys.argv[2]):
+        os.kill(os.getpid(), signal.SIGKILL)     # killed mid-run, as a machine would
+    return {"n": s["n"] + 1}
 
+async def main():
+    g = StateGraph(S)
+    g.add_node("step", step)
+    g.add_edge(START, "step")
+    g.add_conditional_edges("step", lambda s: END if s["n"] >= 5 else "step", ["step", END])
     cfg = {"configurable": {"thread_id": "t"}}
-    with pytest.raises(Kill):
-        asyncio.run(build(FileSaver(tmp_path), 3).ainvoke({"n": 0}, cfg, durability="sync"))
-    f = next(tmp_path.glob("*.ckpt"))
-    with open(f, "ab") as fh:
-        fh.write((999).to_bytes(4, "big") + b"torn")     # a record cut off by a kill
-    reloaded = FileSaver(tmp_path)
-    graph = build(reloaded, None)
-    snap = asyncio.run(graph.aget_state(cfg))
-    assert snap.values == {"n": 3} and snap.next == ("step",)
-    assert asyncio.run(graph.ainvoke(None, cfg, durability="sync")) == {"n": 5}
-    FileSaver(tmp_path).delete_thread("t")
-    assert not list(tmp_path.glob("*.ckpt"))
+    async with checkpointer(sys.argv[1]) as saver:
+        graph = g.compile(checkpointer=saver)
+        snap = await graph.aget_state(cfg)
+        print("resumed at", snap.values.get("n"), flush=True)
+        out = await graph.ainvoke(None if snap.next else {"n": 0}, cfg, durability="sync")
+        print("done", out["n"], flush=True)
+
+asyncio.run(main())
+"""
+
+
+def test_checkpointer_survives_a_sigkill(tmp_path):
+    """LangGraph's SQLite saver (`agents.judge_graph.checkpointer`): a process SIGKILLed in
+    the middle of a graph resumes, in a new process, from its last finished node."""
+    def child(kill_at):
+        return subprocess.run([sys.executable, "-c", GRAPH_CHILD, str(tmp_path), str(kill_at)], cwd=ROOT,
+                              capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    first = child(3)
+    assert first.returncode == -9 and "resumed at None" in first.stdout, first.stderr
+    assert (tmp_path / "checkpoints.sqlite").is_file()
+    second = child(-1)
+    assert second.returncode == 0 and "resumed at 3" in second.stdout and "done 5" in second.stdout, second.stderr
 
 
 def test_checkpoints_live_in_the_artifacts_dir(run, browser, tasks, tmp_path):  # noqa: F811
     r = run(judge_page(tasks["groceries"], HTML, browser=browser, config=OFFLINE, artifacts=tmp_path))
-    assert list((tmp_path / ".judge").glob("*.ckpt")) and r["judge_run"]["reused"] is False
+    assert (tmp_path / ".judge" / "checkpoints.sqlite").is_file() and r["judge_run"]["reused"] is False
     r2 = run(judge_page(tasks["groceries"], HTML, browser=browser, config=OFFLINE, artifacts=tmp_path))
     assert r2["judge_run"]["reused"] is True and stable(r2) == stable(r)
     # another page is another judgment
