@@ -7,7 +7,13 @@ the anchor, not the target), fuzzy text similarity, position near the target in 
 reference video, plausibility for the action, and the ranking of the page's visible
 elements (`agents.observe` records) that the grounding ladder's text rungs use
 (`agents.grounding`). A container never outranks a descendant that matches as well
-(`drop_containers`): delegated handlers make rows, lists and sections "interactive"."""
+(`drop_containers`): delegated handlers make rows, lists and sections "interactive".
+
+One module (~600 lines) because its parts are one scoring: the cues parsed from a
+description (quotes, ordinals, role words, keywords, places, relations, drop places) are
+only meaningful through the ranking functions below that weigh them against element
+records, and the corpus tunes them together; split it (relations and icons first) only
+with the ranking's tests beside the new modules."""
 from __future__ import annotations
 
 import re

@@ -45,6 +45,9 @@ grounded `press` focuses its element first, clicking it only if it takes no focu
 point whose scroll chain leaves the window to scroll). A chosen element is scrolled into
 view (recorded as a `reveal` op, replayed on resume) and clicked at a point that
 hit-tests to it. At most `MAX_BROWSER_CALLS` page calls are made per action.
+
+One module (~520 lines): the rungs share the candidate log, the page-call budget and the
+decision rules; each rung is a method of `Grounder` so one decision sees them all.
 """
 from __future__ import annotations
 

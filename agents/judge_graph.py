@@ -36,6 +36,9 @@ page's fault: the step fails, later steps are "not reached" and fail, all scored
 `BrowserError` is retried by resuming (the browser is restarted if it died; other
 judgments may share it) up to `BROWSER_RETRIES` times, then
 raised as `judge.score.JudgeError`, as are judge-model and OCR failures: never scored.
+
+One module (~600 lines): the graph's nodes, the run that owns the page between them and
+the score node read and write the same state and work directory.
 """
 from __future__ import annotations
 

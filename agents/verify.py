@@ -28,6 +28,9 @@ Failing rules are decisive. Passing weak rules (appeared, target-changed,
 executed-changed) are confirmed by the judge model when one is configured.
 A judge-model failure (API down, timeouts, malformed replies after the re-asks) raises
 `judge.score.JudgeError`: an infrastructure error, never a page failure.
+
+One module (~510 lines): the rules run in one order over one pair of observations and
+return the first verdict that decides; splitting them would split that order.
 """
 from __future__ import annotations
 

@@ -49,6 +49,7 @@ from typing import Any, Iterable, Iterator
 
 from judge import files
 from judge.errors import InputError
+from judge.summaries import COLUMNS, summarize, task_score  # noqa: F401 (summary.json: re-exported)
 
 RESULTS = "results.jsonl"
 RUN_JSON = "run.json"
@@ -375,66 +376,4 @@ def versions(chromium: str | None = None) -> dict:
         v = _dist_version(name)
         if v:
             out[name] = v
-    return out
-
-
-# ---- summaries (summary.json) ------------------------------------------------------------
-COLUMNS = [  # (field, header, kind) kind: pct = share of true as %, num = mean
-    ("exec", "Exec %", "pct"), ("appearance", "Appear.", "num"), ("temporal", "Temporal", "num"),
-    ("static", "Static %", "pct"), ("ifs", "IFS", "num"), ("ifs_steps", "IFS-steps", "num"),
-    ("vfs", "VFS", "num"), ("final", "Final", "num")]  # Static %: lower is better
-
-
-def task_score(row: dict) -> float | None:
-    """The per-task number runs are ranked by: mean(appearance, temporal) for an animation
-    task (appearance alone when temporal is undefined), Final for an interactive one;
-    None for a judge-error row."""
-    if row.get("judge_error"):
-        return None
-    if row.get("family") == "animation":
-        vals = [row.get(k) for k in ("appearance", "temporal") if isinstance(row.get(k), (int, float))]
-        return sum(vals) / len(vals) if vals else None
-    v = row.get("final")
-    return float(v) if isinstance(v, (int, float)) else None
-
-
-def _metrics(rows: list[dict]) -> dict:
-    out: dict[str, Any] = {}
-    for fld, _, kind in COLUMNS:
-        vals = [r[fld] for r in rows if isinstance(r.get(fld), (bool, int, float))]
-        if vals:
-            mean = sum(float(v) for v in vals) / len(vals)
-            out[fld] = round(100 * mean, 2) if kind == "pct" else round(mean, 4)
-        else:
-            out[fld] = None
-        out[f"n_{fld}"] = len(vals)
-    scores = [s for s in map(task_score, rows) if s is not None]
-    out["score"] = round(sum(scores) / len(scores), 4) if scores else None
-    return out
-
-
-def summarize(latest: dict[str, dict], task_ids: list[str] | None = None) -> dict:
-    """Headline numbers over `task_ids` (default: every task with a row)."""
-    ids = list(task_ids) if task_ids is not None else list(latest)
-    rows = [latest[t] for t in ids if t in latest]
-    missing = [t for t in ids if t not in latest]
-    scored = [r for r in rows if not r.get("judge_error")]
-    out: dict[str, Any] = {"tasks": len(ids), "scored": len(scored), "judge_errors": len(rows) - len(scored),
-                           "missing": len(missing), "families": {}}
-    for fam in sorted({r.get("family") or "?" for r in rows}):
-        frows = [r for r in rows if (r.get("family") or "?") == fam]
-        fscored = [r for r in frows if not r.get("judge_error")]
-        out["families"][fam] = {"tasks": len(frows), "scored": len(fscored),
-                                "judge_errors": len(frows) - len(fscored),
-                                "generation_failures": sum(r.get("error_kind") == "generation" for r in fscored),
-                                "page_errors": sum(r.get("error_kind") == "page" for r in fscored),
-                                **_metrics(fscored)}
-        if any("weak_steps" in r for r in fscored):   # passed steps whose only evidence was "pixels changed"
-            out["families"][fam]["weak_steps"] = sum(int(r.get("weak_steps") or 0) for r in fscored)
-    out["overall"] = _metrics(scored)
-    out["generation_failures"] = [{"task_id": r["task_id"], "error": r.get("error")}
-                                  for r in scored if r.get("error_kind") == "generation"]
-    out["judge_error_list"] = [{"task_id": r["task_id"], "judge_error": r.get("judge_error")}
-                               for r in rows if r.get("judge_error")]
-    out["missing_list"] = missing
     return out
