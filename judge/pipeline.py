@@ -55,11 +55,10 @@ from judge.browser.runtime import Browser
 from judge.runs import (DISK_FULL, RunDir, RunError, check_resumable, digest, now_iso, task_list_sha256, versions,
                         write_error, writing)
 from judge.score import SCORER_VERSION, JudgeError, ScoreConfig, animation_backend_names, metrics_pool, score_page
+from judge.summaries import HEADLINE
 from judge.tasks import Task
 
 Scorer = Callable[..., Awaitable[dict]]
-HEADLINE = {"animation": ("exec", "appearance", "temporal", "static"),
-            "interactive": ("ifs", "ifs_steps", "vfs", "final")}
 
 
 @dataclass

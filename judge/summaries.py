@@ -6,10 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 
-COLUMNS = [  # (field, header, kind) kind: pct = share of true as %, num = mean
-    ("exec", "Exec %", "pct"), ("appearance", "Appear.", "num"), ("temporal", "Temporal", "num"),
-    ("static", "Static %", "pct"), ("ifs", "IFS", "num"), ("ifs_steps", "IFS-steps", "num"),
-    ("vfs", "VFS", "num"), ("final", "Final", "num")]  # Static %: lower is better
+# each family's headline score fields, declared once: (field, header, kind), kind pct = share of
+# true as %, num = mean (Static %: lower is better). A judge-error row carries them as null.
+FIELDS = {"animation": [("exec", "Exec %", "pct"), ("appearance", "Appear.", "num"), ("temporal", "Temporal", "num"),
+                        ("static", "Static %", "pct")],
+          "interactive": [("ifs", "IFS", "num"), ("ifs_steps", "IFS-steps", "num"), ("vfs", "VFS", "num"),
+                          ("final", "Final", "num")]}
+COLUMNS = [c for cols in FIELDS.values() for c in cols]
+HEADLINE = {family: tuple(c[0] for c in cols) for family, cols in FIELDS.items()}
 
 
 def task_score(row: dict) -> float | None:
