@@ -235,7 +235,7 @@ class JudgeRun:
         except Exception as e:
             if s.log.crashed:
                 raise PageError("action: renderer crashed", kind="crash") from None
-            if s.browser._browser is None or not s.browser._browser.is_connected():
+            if not s.browser.connected():
                 raise BrowserError(f"action: browser died ({e})") from None
             msg = str(e).splitlines()[0] if str(e) else type(e).__name__
             if "has been closed" in msg:

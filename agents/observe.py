@@ -81,8 +81,7 @@ async def guard(session, coro, what: str, soft: bool = False):
     except Exception as e:
         if session.log.crashed:
             raise PageError(f"{what}: renderer crashed", kind="crash") from None
-        b = session.browser._browser
-        if b is None or not b.is_connected():
+        if not session.browser.connected():
             raise BrowserError(f"{what}: browser died ({e})") from None
         if soft:
             return None

@@ -2,20 +2,22 @@
 
     import judge
     tasks = judge.load_tasks("tasks/")                       # validated Task objects
-    row = judge.score(tasks[0], open("page.html", "rb").read())   # one page, one task: the row
-    summary = judge.evaluate("tasks/", model="reference", out="runs/ref")   # `judge evaluate`
+    row = judge.score_one(tasks[0], open("page.html", "rb").read())   # one page, one task: the row
+    summary = judge.run_evaluation("tasks/", model="reference", out="runs/ref")   # `judge evaluate`
     run = judge.read_run("runs/ref")                          # meta, latest rows, summary
 
 Errors are `judge.errors` classes (`InputError` for bad input, `JudgeError` when the judge
 or its infrastructure failed). Names resolve lazily: importing `judge` loads nothing heavy,
 and the lower layers (`judge.errors`, `judge.tasks`, ...) never pull in the upper ones.
+(The names differ from the command modules `judge.score` and `judge.evaluate`: importing a
+submodule rebinds its name on the package.)
 """
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-__all__ = ["evaluate", "load_task", "load_tasks", "read_run", "score"]
+__all__ = ["load_task", "load_tasks", "read_run", "run_evaluation", "score_one"]
 
 
 def load_task(folder: str | Path):
@@ -32,7 +34,7 @@ def load_tasks(*roots: str | Path) -> list:
     return _load(list(roots))
 
 
-def score(task, html: bytes | str, *, artifacts: str | Path | None = None, **config: Any) -> dict:
+def score_one(task, html: bytes | str, *, artifacts: str | Path | None = None, **config: Any) -> dict:
     """Score one candidate page on one task in a browser of its own; returns the row
     `judge score --json` prints. `config`: `judge.score.ScoreConfig` fields (`embedder`,
     `tracker`, `time_base`, `scale`, `judge_model`, `cache_dir`)."""
@@ -44,7 +46,7 @@ def score(task, html: bytes | str, *, artifacts: str | Path | None = None, **con
     return score_in_own_browser(task, data, ScoreConfig(**config), Path(artifacts) if artifacts else None)
 
 
-def evaluate(tasks: str | Path, *, model: str, out: str | Path, **options: Any) -> dict:
+def run_evaluation(tasks: str | Path, *, model: str, out: str | Path, **options: Any) -> dict:
     """`judge evaluate TASKS --model MODEL --out OUT [--option value ...]`, in this process;
     returns the run's summary (`summary.json`). Options are the command's flags with `_` for
     `-` (`workers=2`, `judge_model="openai/gpt-4o"`, `limit=5`, `rescore=True`). Raises the

@@ -331,7 +331,7 @@ async def evaluate(tasks: list[Task], run: RunDir, opts: EvalOptions, *, browser
                     todo.append(t)
             if own_browser and todo:
                 browser = await Browser().start()
-            chromium = getattr(getattr(browser, "_browser", None), "version", None)
+            chromium = getattr(browser, "version", None)
             meta = _run_meta(old, run, opts, tasks, backends, scoring, score_key, result, chromium)
             run.write_meta(meta)
             bar = progress if isinstance(progress, Progress) else (Progress(len(todo)) if progress else None)

@@ -166,9 +166,18 @@ class Browser:
         """Cap the renderers' memory (RLIMIT_DATA); called at start and for each session."""
         return limit_renderers(self.pid, RENDERER_MEMORY_MB << 20) if self.pid and RENDERER_MEMORY_MB > 0 else 0
 
+    def connected(self) -> bool:
+        """Playwright still has a connection to the browser."""
+        return self._browser is not None and self._browser.is_connected()
+
+    @property
+    def version(self) -> str | None:
+        """The running Chromium's version string (None before start or after a crash)."""
+        return getattr(self._browser, "version", None)
+
     def alive(self) -> bool:
         """Connected, and (when its pid is known) the browser process is running."""
-        if self._browser is None or not self._browser.is_connected():
+        if not self.connected():
             return False
         return self.pid is None or proc_alive(self.pid)
 
