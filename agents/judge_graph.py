@@ -72,6 +72,7 @@ GRAPH_VERSION = "3"  # 3: hit-testing, shadow roots, relations, candidates with 
 SETTLE_MS = 1000.0          # virtual time after load and after each action (as judge.record)
 BROWSER_RETRIES = 2
 DRAG_TICK_MS = 34.0         # virtual time between the moves of a drag
+WHEEL_POLLS, WHEEL_POLL_S = 20, 0.025   # up to 0.5 s of real time for a wheel's scroll to land before "it did not move"
 MAX_SCROLLS_TO = 8          # extra scrolls of a "scroll to X" action until X is in view
 SCROLL_TO = re.compile(r"\b(to|until|till|towards)\b", re.I)
 NODES = ("load", "ground", "act", "settle", "observe", "verify", "score")
@@ -414,9 +415,14 @@ async def _scroll_to(run: JudgeRun, s, action, point, ops: list) -> str | None:
             return None
         if i >= n and not any(find_text(st["text"], q, anywhere=True) for q in wanted):
             return None
+        was = await ob.scroll_positions(s, (x, y))
         for op in ({"op": "wheel", "x": x, "y": y, "dx": round(sx, 2), "dy": round(sy, 2)}, {"op": "settle", "ms": 34.0}):
             ops.append(op)        # the wheel's scroll lands with the next frame: let one pass before measuring
             await run._apply(op)
+        for _ in range(WHEEL_POLLS):   # the compositor scrolls on its own (real) time: wait for it to land
+            if await ob.scroll_positions(s, (x, y)) != was:
+                break
+            await asyncio.sleep(WHEEL_POLL_S)
         moved = await ob.page_state(s, (x, y))
         if moved["scroll"] == st["scroll"] and [c[1:3] for c in moved["chain"]] == [c[1:3] for c in st["chain"]]:
             return None

@@ -475,6 +475,7 @@
       }
       return out;
     },
+    scrolls(x, y) { return [scrollX, scrollY].concat(chainAt(x, y).map((c) => c[1] + "," + c[2])); },
     windowPoint(dir) {
       const pts = [[.5,.5],[.5,.25],[.5,.75],[.25,.5],[.75,.5],[.1,.5],[.9,.5],[.5,.1],[.5,.9]];
       for (const [fx, fy] of pts) {

@@ -142,6 +142,11 @@ async def scrollers(session, direction: str) -> list[dict]:
     return await call(session, "scrollers", direction) or []
 
 
+async def scroll_positions(session, point: tuple[float, float]) -> list:
+    """The window's scroll offsets and those of the scroll containers under `point` (cheap)."""
+    return await call(session, "scrolls", point[0], point[1]) or []
+
+
 async def window_point(session, direction: str) -> tuple[float, float]:
     x, y = await call(session, "windowPoint", direction)
     return float(x), float(y)
