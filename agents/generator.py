@@ -69,6 +69,7 @@ class Generation(BaseModel):
     error: str | None = None
     error_kind: Literal["model", "provider", "input"] | None = None
     prompt_sha256: str | None = None
+    prompt_stamp: str | None = None     # code of the prompt builder (provenance); None: no prompt (baselines)
     input_tokens: int | None = None
     output_tokens: int | None = None
     cost_usd: float | None = None
@@ -204,6 +205,13 @@ def extract_html(text: str) -> str:
 
 
 # ---------------------------------------------------------------- the call
+def prompt_stamp() -> str:
+    """The provenance stamp of the generation prompt: a digest of the code that builds it
+    (the prompts and the message building); the inputs' options are in the run identity."""
+    from judge.files import code_sha256
+
+    return code_sha256("agents.prompts", "agents.generator", "agents.contact_sheet")[:16]
+
 
 
 def needs_request(task: Any, model: Any, config: GenerationConfig | None = None, cache: ResponseCache | None = None,
@@ -250,6 +258,7 @@ async def generate(task: Any, model_spec: Any, config: GenerationConfig | None =
         record.error, record.error_kind = f"cannot prepare the inputs: {e}", "input"
         return record
     record.prompt_sha256 = prompt_sha256(messages)
+    record.prompt_stamp = prompt_stamp()
     record.n_frames = sum(len(p.frames) for m in messages for p in m.parts if isinstance(p, VideoPart))
     try:
         completion = await cached_complete(model, messages, config, cache, meter)

@@ -107,6 +107,7 @@ async def checkpointer(directory: Path | str | None):
         yield saver
 
 
+_DEFAULT_CACHE = object()   # judge_cache not given: a ResponseCache when there is a judge model
 _EMBEDDERS: dict[str, object] = {}
 
 
@@ -128,7 +129,8 @@ class JudgeRun:
     to interrupt a run)."""
 
     def __init__(self, task, html: bytes | str | None, *, browser, config, artifacts: Path | None = None,
-                 model=None, trace: bool | None = None, checkpoint_dir: Path | None = None, on_node=None):
+                 model=None, judge_cache=_DEFAULT_CACHE, meter=None, score_key: str | None = None,
+                 trace: bool | None = None, checkpoint_dir: Path | None = None, on_node=None):
         from agents.cache import ResponseCache
         from agents.providers import get_model
 
@@ -137,16 +139,18 @@ class JudgeRun:
         self.actions = task.spec.actions
         self.vp = (task.spec.viewport.width, task.spec.viewport.height)
         self.artifacts = Path(artifacts) if artifacts else None
-        self.trace = bool(config.extra.get("trace", False) if trace is None else trace) and self.artifacts is not None
-        ckdir = checkpoint_dir or config.extra.get("checkpoint_dir") or (self.artifacts / ".judge" if self.artifacts else None)
+        self.trace = bool(config.trace if trace is None else trace) and self.artifacts is not None
+        ckdir = checkpoint_dir or (self.artifacts / ".judge" if self.artifacts else None)
         self.ckdir = Path(ckdir) if ckdir else None
         self._tmp = None if (self.artifacts or ckdir) else tempfile.TemporaryDirectory(prefix="webjudge-")
         self.work = self.artifacts or (Path(ckdir) / "work" if ckdir else Path(self._tmp.name))
-        if model is None and config.judge_model:
+        self._own_model = model is None and bool(config.judge_model)
+        if self._own_model:   # one page judged on its own: resolved here, closed by run()
             model = get_model(config.judge_model)
-        cache = ResponseCache() if (model is not None and config.extra.get("llm_cache", True)) else None
-        self.judge = JudgeModel(model, cache=cache, timeout_s=float(config.extra.get("llm_timeout_s", 120.0)),
-                                attempts=int(config.extra.get("llm_attempts", 3))) if model is not None else None
+        if judge_cache is _DEFAULT_CACHE:
+            judge_cache = ResponseCache() if model is not None else None
+        self.judge = JudgeModel(model, cache=judge_cache, meter=meter, timeout_s=config.llm_timeout_s,
+                                attempts=config.llm_attempts) if model is not None else None
         self.frames = ReferenceFrames(task)
         self.on_node = on_node
         self.node_calls: Counter = Counter()
@@ -155,7 +159,7 @@ class JudgeRun:
         self._stack: AsyncExitStack | None = None
         self._group_open = False
         spec_sha = _sha(task.spec.model_dump_json().encode())
-        key = f"{GRAPH_VERSION}|{task.id}|{spec_sha}|{_sha(self.html)}|{config.backend_key()}|{self.judge and self.judge.spec}"
+        key = f"{GRAPH_VERSION}|{task.id}|{spec_sha}|{_sha(self.html)}|{score_key or config.key()}|{self.judge and self.judge.spec}"
         self.thread_id = _sha(key.encode())[:24]
 
     # ---- the page (outside the graph state) ----------------------------------------------
@@ -305,6 +309,8 @@ class JudgeRun:
             await self.close_page()
             if self._tmp is not None:
                 self._tmp.cleanup()
+            if self._own_model and hasattr(self.judge.model, "aclose"):
+                await self.judge.model.aclose()
         raise JudgeError("unreachable")  # pragma: no cover
 
 
@@ -613,5 +619,8 @@ async def judge_page(task, html, *, browser, config, artifacts: Path | None = No
     `page_errors`, `error`, `grounding`, `judge_usage`, `judge_run`; writes screenshots,
     `steps.jsonl` (and `trace.zip` with `trace=True`) into `artifacts` when given.
     Keyword arguments: `model` (a provider model object for the judge roles, overriding
-    `config.judge_model`), `trace`, `checkpoint_dir`, `on_node`. Raises `JudgeError`."""
+    `config.judge_model`; resolved and closed here when not given), `judge_cache` (its
+    `ResponseCache`; None: none), `meter` (the run's `CostMeter`), `score_key` (the run's
+    scoring identity, part of the LangGraph thread key), `trace` (default `config.trace`),
+    `checkpoint_dir`, `on_node`. Raises `JudgeError`."""
     return await JudgeRun(task, html, browser=browser, config=config, artifacts=artifacts, **kwargs).run()

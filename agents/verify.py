@@ -79,8 +79,10 @@ class JudgeModel:
     """A provider model in a judge role: bounded re-asks on malformed replies, refusals
     and timeouts (each re-ask uses a new seed, hence a new cache key), then `JudgeError`."""
 
-    def __init__(self, model, *, cache: ResponseCache | None = None, timeout_s: float = 120.0, attempts: int = 3):
-        self.model, self.cache, self.timeout_s, self.attempts = model, cache, timeout_s, max(1, attempts)
+    def __init__(self, model, *, cache: ResponseCache | None = None, meter=None, timeout_s: float = 120.0,
+                 attempts: int = 3):
+        self.model, self.cache, self.meter = model, cache, meter     # meter: the run's CostMeter (budget)
+        self.timeout_s, self.attempts = timeout_s, max(1, attempts)
         self.calls = self.cached = 0
         self.cost_usd = 0.0
 
@@ -93,7 +95,7 @@ class JudgeModel:
         for attempt in range(self.attempts):
             config = GenerationConfig(temperature=0.0, seed=attempt or None)
             try:
-                comp = await asyncio.wait_for(cached_complete(self.model, messages, config, self.cache), self.timeout_s)
+                comp = await asyncio.wait_for(cached_complete(self.model, messages, config, self.cache, self.meter), self.timeout_s)
             except asyncio.TimeoutError:
                 last = f"no reply within {self.timeout_s:g} s"
                 continue

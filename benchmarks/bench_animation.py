@@ -24,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from judge.browser.runtime import Browser  # noqa: E402
 from judge.record import page_folders, render_page  # noqa: E402
-from judge.score import ScoreConfig, animation_backends, reference_features  # noqa: E402
+from judge.score import ScoreConfig  # noqa: E402
+from judge.scorers.animation import animation_backends, reference_features  # noqa: E402
 from judge.tasks import find_task_dirs, load_task  # noqa: E402
 from metrics import appearance, temporal  # noqa: E402
 from metrics.animation import prepare_video  # noqa: E402

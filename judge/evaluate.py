@@ -75,8 +75,6 @@ def options_from_args(args):
                                animation_max_frames=args.max_frames,
                                interactive_max_frames=args.max_frames if args.max_frames else 64)
     score = config_from_args(args)
-    if args.trace:
-        score.extra["trace"] = True
     return EvalOptions(model=args.model, score=score,
                        generation=GenerationConfig(temperature=args.temperature, max_tokens=args.max_tokens,
                                                    seed=args.seed),

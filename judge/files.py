@@ -6,6 +6,10 @@
 - `sha256_file(path)` / `sha256_bytes(data)`: hex digests (files read in 1 MB chunks).
 - `cache_dir(kind)`: `$WEBJUDGE_CACHE_DIR/<kind>`, else `~/.cache/webjudge/<kind>`
   (`features`: reference features and filmstrips, `llm`: model responses, `ocr`).
+- `tree_sha256(folder)`: one digest of every file under a folder (relative paths and
+  contents; remembered per process while no file's size or mtime changes).
+- `code_sha256(*modules)`: one digest of the source of modules and packages of ours
+  (`.py` and `.js` files), for provenance stamps.
 """
 from __future__ import annotations
 
@@ -56,3 +60,48 @@ def cache_dir(kind: str) -> Path:
         raise ValueError(f"unknown cache kind {kind!r} (known: {', '.join(CACHE_KINDS)})")
     base = os.environ.get("WEBJUDGE_CACHE_DIR")
     return (Path(base).expanduser() if base else Path.home() / ".cache" / "webjudge") / kind
+
+
+_TREES: dict[str, tuple[tuple, str]] = {}
+
+
+def tree_sha256(folder: Path | str) -> str:
+    """sha256 over every regular file under `folder`: sorted relative paths and contents
+    (hidden files and `__pycache__` skipped)."""
+    root = Path(folder).resolve()
+    files = sorted(p for p in root.rglob("*") if p.is_file() and not any(
+        part.startswith(".") or part == "__pycache__" for part in p.relative_to(root).parts))
+    stats = tuple((p.relative_to(root).as_posix(), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+    known = _TREES.get(str(root))
+    if known and known[0] == stats:
+        return known[1]
+    h = hashlib.sha256()
+    for p, (rel, _, _) in zip(files, stats):
+        h.update(f"{rel}\0{sha256_file(p)}\n".encode())
+    _TREES[str(root)] = (stats, h.hexdigest())
+    return h.hexdigest()
+
+
+_CODE: dict[tuple, str] = {}
+_ROOT = Path(__file__).resolve().parents[1]
+
+
+def code_sha256(*modules: str) -> str:
+    """sha256 over the source files of `modules` (dotted names of ours: a package means
+    every `.py`/`.js` file under it), in sorted order of their paths."""
+    key = tuple(sorted(modules))
+    if key not in _CODE:
+        paths: set[Path] = set()
+        for name in key:
+            base = _ROOT.joinpath(*name.split("."))
+            if base.is_dir():
+                paths.update(p for p in base.rglob("*") if p.suffix in (".py", ".js") and "__pycache__" not in p.parts)
+            elif base.with_suffix(".py").is_file():
+                paths.add(base.with_suffix(".py"))
+            else:
+                raise ValueError(f"code_sha256: no module or package {name!r}")
+        h = hashlib.sha256()
+        for p in sorted(paths):
+            h.update(f"{p.relative_to(_ROOT).as_posix()}\0{sha256_file(p)}\n".encode())
+        _CODE[key] = h.hexdigest()
+    return _CODE[key]

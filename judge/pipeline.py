@@ -29,7 +29,7 @@ written stay (a re-run resumes).
 
 Concurrency: `workers` = N pages in the shared `Browser` at once (a context each: an
 animation render, or a whole interactive judgment). With N > 1 the animation metrics run
-in a pool of N processes (`judge.score.metrics_pool`) and up to N more tasks may be there
+in a pool of N processes (`judge.context.metrics_pool`) and up to N more tasks may be there
 while the next pages render (two stages, 2N tasks in flight); N = 1 is strictly one task
 at a time. Generation runs ahead with `gen_workers` calls at once.
 """
@@ -49,14 +49,17 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from agents.cache import ResponseCache
-from agents.generator import GenerateOptions, generate, needs_request
+from agents.generator import GenerateOptions, generate, needs_request, prompt_stamp
 from agents.providers import AuthError, BudgetExceeded, CostMeter, GenerationConfig, get_model
 from judge.browser.runtime import Browser
-from judge.runs import (DISK_FULL, RunDir, RunError, check_resumable, digest, now_iso, task_list_sha256, versions,
-                        write_error, writing)
-from judge.score import SCORER_VERSION, JudgeError, ScoreConfig, animation_backend_names, metrics_pool, score_page
+from judge.context import ScoringContext
+from judge.files import code_sha256, tree_sha256
 from judge.progress import Progress
-from judge.summaries import HEADLINE
+from judge.records import SCORER_VERSION, Provenance, ScoreConfig
+from judge.runs import (DISK_FULL, RunDir, RunError, check_resumable, now_iso, task_list_sha256, versions,
+                        write_error, writing)
+from judge.score import JudgeError, score_page
+from judge.scorers import get_scorer
 from judge.tasks import Task
 
 Scorer = Callable[..., Awaitable[dict]]
@@ -114,19 +117,18 @@ def is_finished(row: dict | None, score_key: str, page_sha256: str | None) -> bo
 class _Evaluation:
     """One session of `evaluate` (state shared by the task coroutines)."""
 
-    def __init__(self, model: Any, run: RunDir, opts: EvalOptions, browser: Browser, scorer: Scorer,
-                 progress: Progress | None, cache: ResponseCache | None, score_key: str, result: EvalResult):
-        self.model, self.run, self.opts, self.browser, self.scorer = model, run, opts, browser, scorer
-        self.progress, self.score_key, self.result = progress, score_key, result
-        self.cache = cache if cache is not None else ResponseCache()
-        self.meter = CostMeter(opts.max_cost)
+    def __init__(self, model: Any, run: RunDir, opts: EvalOptions, ctx: ScoringContext, scorer: Scorer,
+                 progress: Progress | None, cache: ResponseCache, meter: CostMeter, result: EvalResult):
+        self.model, self.run, self.opts, self.ctx, self.scorer = model, run, opts, ctx, scorer
+        self.progress, self.score_key, self.result = progress, ctx.key, result
+        self.cache, self.meter = cache, meter
         self.budget_exhausted = False
         self.gen_sem = asyncio.Semaphore(opts.gen_workers or max(4, opts.workers))
         # N workers: N pages in the browser at once (an animation render or a whole interactive
         # judgment); with a metrics pool, N more tasks may be in the pool meanwhile.
         n = max(1, opts.workers)
-        self.browser_slots = opts.score.extra.get("render_slots") or asyncio.Semaphore(n)
-        self.task_slots = asyncio.Semaphore(2 * n if opts.score.extra.get("metrics_pool") is not None else n)
+        self.browser_slots = ctx.render_slots
+        self.task_slots = asyncio.Semaphore(2 * n if ctx.pool is not None else n)
 
     async def page(self, task: Task) -> tuple[bytes | None, dict | None]:
         """(page, generation record); (None, None) when no page could be asked for (budget)."""
@@ -157,17 +159,16 @@ class _Evaluation:
         """(score row, judge error, attempts)."""
         artifacts = self.run.artifacts_dir(task.id)
         error, attempts = None, 0
-        animation = task.family == "animation"
+        holds_browser = get_scorer(task.family).holds_browser
         for attempts in range(1, self.opts.judge_retries + 2):
             try:
-                async with contextlib.nullcontext() if animation else self.browser_slots:
-                    row = await asyncio.wait_for(
-                        self.scorer(task, html, browser=self.browser, config=self.opts.score, artifacts=artifacts),
-                        self.opts.task_timeout_s)
+                async with self.browser_slots if holds_browser else contextlib.nullcontext():
+                    row = await asyncio.wait_for(self.scorer(task, html, context=self.ctx, artifacts=artifacts),
+                                                 self.opts.task_timeout_s)
                 return row, None, attempts
             except JudgeError as e:
                 error = str(e) or "JudgeError"
-                self._renew_pool()
+                self.ctx.renew_pool()
             except asyncio.TimeoutError:
                 error = f"scoring took longer than {self.opts.task_timeout_s:g} s"
             except Exception as e:  # a scorer bug is the judge's failure, never the page's
@@ -180,12 +181,6 @@ class _Evaluation:
                 break
         return None, error, attempts
 
-    def _renew_pool(self) -> None:
-        pool = self.opts.score.extra.get("metrics_pool")
-        if pool is not None and getattr(pool, "_broken", False):
-            pool.shutdown(wait=False, cancel_futures=True)
-            self.opts.score.extra["metrics_pool"] = metrics_pool(self.opts.workers)
-
     async def one(self, task: Task) -> None:
         t0 = time.monotonic()
         html, record = await self.page(task)
@@ -196,16 +191,17 @@ class _Evaluation:
         gen_error = record.get("error") if html is None else None
         kind = record.get("error_kind") if html is None else None
         base = {"task_id": task.id, "family": task.family, "model": self.opts.model, "page_sha256": sha,
-                "scorer_version": SCORER_VERSION, "score_key": self.score_key, "session": self.result.session}
+                "scorer_version": SCORER_VERSION, "score_key": self.score_key, "session": self.result.session,
+                "provenance": stamp(task, record).model_dump()}
+        unscored = {f[0]: None for f in get_scorer(task.family).fields}
         if html is None and kind != "model":  # provider/input failure: nobody's score, retried next run
-            row = {**base, **{k: None for k in HEADLINE.get(task.family, ())}, "error": None,
+            row = {**base, **unscored, "error": None,
                    "judge_error": f"generation failed ({kind}): {gen_error}", "attempts": 0}
         else:
             async with self.task_slots:
                 scored, judge_error, attempts = await self.score(task, html)
             if scored is None:
-                row = {**base, **{k: None for k in HEADLINE.get(task.family, ())}, "error": gen_error,
-                       "judge_error": judge_error, "attempts": attempts}
+                row = {**base, **unscored, "error": gen_error, "judge_error": judge_error, "attempts": attempts}
             else:
                 page_fault = scored.get("error") or (scored.get("render") or {}).get("fatal")
                 row = {**scored, **base, "error": gen_error or (page_fault if html else None),
@@ -221,24 +217,50 @@ class _Evaluation:
             self.progress.update(row)
 
 
-def scoring_identity(config: ScoreConfig, backends: dict) -> dict:
-    """What a score depends on besides the page: the scorer version, the *resolved*
-    backends (so `auto` picking DreamSim later is a change) and the scoring options."""
-    return {"scorer_version": SCORER_VERSION, "embedder": backends.get("embedder"),
-            "tracker": backends.get("tracker"), "time_base": config.time_base, "scale": config.scale,
-            "judge_model": config.judge_model}
+def stamp(task: Task, record: dict | None) -> Provenance:
+    """The provenance stamp of a row: the scorer's code, the task folder, the prompt the
+    page was generated with (from its generation record; None for baselines)."""
+    return Provenance(scorer=code_sha256(*get_scorer(task.family).code)[:16], task=tree_sha256(task.root)[:16],
+                      prompt=(record or {}).get("prompt_stamp"))
 
 
-async def resolve_backends(config: ScoreConfig, families: set[str], pool=None) -> dict:
-    """Backend names for this run (computed in the pool when there is one: it warms it up)."""
-    names: dict = {"judge_model": config.judge_model}
-    if "animation" in families:
-        plain = dataclasses.replace(config, extra={})
-        if pool is not None:
-            names.update(await asyncio.get_running_loop().run_in_executor(pool, animation_backend_names, plain))
-        else:
-            names.update(await asyncio.to_thread(animation_backend_names, plain))
-    return names
+def stamp_problems(run: RunDir, tasks: list[Task], latest: dict, score_key: str, rescore: bool) -> tuple[list[str], set[str]]:
+    """(why the run cannot continue, tasks to re-score). A finished row whose scorer or task
+    stamp differs from this session's is re-scored with `--rescore`, else the run is
+    refused (its rows would mix scorers or task versions). A saved page generated with
+    another prompt than this code builds cannot be fixed by re-scoring: refused."""
+    differ: dict[str, list[str]] = {}
+    prompts: list[str] = []
+    current_prompt = prompt_stamp()
+    for t in tasks:
+        record = run.load_generation(t.id) or {}
+        if record.get("prompt_stamp") not in (None, current_prompt) and run.load_page(t.id) is not None:
+            prompts.append(t.id)
+        row = latest.get(t.id)
+        if not is_finished(row, score_key, _sha(run.load_page(t.id))):
+            continue
+        old = row.get("provenance")
+        if old is None:
+            differ.setdefault("stamp (rows written before provenance stamps)", []).append(t.id)
+            continue
+        now = stamp(t, record)
+        for part in Provenance.model_validate(old).differences(now):
+            if part != "prompt":
+                differ.setdefault({"scorer": "scorer code", "task": "task folder"}[part], []).append(t.id)
+    problems = []
+    if prompts:
+        problems.append(f"the saved pages of {len(prompts)} task(s) ({_ids(prompts)}) were generated with another "
+                        "prompt than this version builds: their rows would mix prompts; use another --out "
+                        "(re-scoring cannot change a page's prompt)")
+    if differ and not rescore:
+        what = "; ".join(f"{k}: {_ids(v)}" for k, v in differ.items())
+        problems.append(f"finished rows were scored under another {what}: add --rescore to re-score them "
+                        "(a run never mixes rows whose stamps differ), or use another --out")
+    return problems, ({t for v in differ.values() for t in v} if rescore else set())
+
+
+def _ids(ids: list[str]) -> str:
+    return ", ".join(ids[:5]) + (f", ... ({len(ids)} in all)" if len(ids) > 5 else "")
 
 
 async def evaluate(tasks: list[Task], run: RunDir, opts: EvalOptions, *, browser: Browser | None = None,
@@ -246,7 +268,8 @@ async def evaluate(tasks: list[Task], run: RunDir, opts: EvalOptions, *, browser
                    cache: ResponseCache | None = None) -> EvalResult:
     """Run (or resume) the evaluation of `tasks` into `run`. Raises `RunError` when the run
     directory belongs to another model/setup or is in use; `AuthError`/`UnknownModel` from
-    the model. `progress=True` reports on stderr; pass a `Progress` or None/False."""
+    the model. `progress=True` reports on stderr; pass a `Progress` or None/False.
+    `scorer(task, html, context=, artifacts=)` defaults to `score_page`."""
     if opts.limit is not None:
         tasks = tasks[:opts.limit]
     result = EvalResult(run=run, task_ids=[t.id for t in tasks], session=uuid.uuid4().hex[:12])
@@ -254,65 +277,61 @@ async def evaluate(tasks: list[Task], run: RunDir, opts: EvalOptions, *, browser
     cache = cache if cache is not None else ResponseCache()
     require_keys(model, tasks, run, opts, cache)  # a needed model without its key: fails before any write
     run.check_writable()                          # not writable, disk nearly full: fails before any work
-    families = {t.family for t in tasks}
+    meter = CostMeter(opts.max_cost)              # generation and judge-model calls share the budget
     t0 = time.monotonic()
     with run.lock():
-        pool = metrics_pool(opts.workers) if opts.workers > 1 and "animation" in families else None
-        if pool is not None:
-            opts.score.extra["metrics_pool"] = pool
-        opts.score.extra["render_slots"] = asyncio.Semaphore(max(1, opts.workers))
-        own_browser = browser is None
         try:
-            backends = await resolve_backends(opts.score, families, pool)
-            scoring = scoring_identity(opts.score, backends)
-            score_key = digest(scoring)
-            old = run.read_meta()
-            if old is not None:
-                problems = check_resumable(old, opts.identity(), scoring, score_key, opts.rescore)
-                if problems:
-                    raise RunError(f"{run.path} cannot be resumed by this command:\n  " + "\n  ".join(problems))
-            result.repaired_bytes = run.repair()
-            if result.repaired_bytes:
-                result.notes.append(f"removed a torn last line ({result.repaired_bytes} bytes) from results.jsonl")
-            latest = run.latest()
-            todo = []
-            for t in tasks:
-                if is_finished(latest.get(t.id), score_key, _sha(run.load_page(t.id))):
-                    result.skipped.append(t.id)
-                else:
-                    todo.append(t)
-            if own_browser and todo:
-                browser = await Browser().start()
-            chromium = getattr(browser, "version", None)
-            meta = _run_meta(old, run, opts, tasks, backends, scoring, score_key, result, chromium)
-            run.write_meta(meta)
-            bar = progress if isinstance(progress, Progress) else (Progress(len(todo)) if progress else None)
-            ev = _Evaluation(model, run, opts, browser, scorer, bar, cache, score_key, result)
-            failed = True
-            try:
-                await _run_all([ev.one(t) for t in todo])
-                failed = False
-            finally:
-                result.cost = ev.meter.summary()
-                result.elapsed_s = round(time.monotonic() - t0, 3)
-                meta["history"][-1].update(finished=now_iso(), judged=len(result.judged), elapsed_s=result.elapsed_s,
-                                           cost=result.cost, not_run=len(result.not_run))
-                try:
-                    run.write_meta(meta)
-                except RunError:
-                    if not failed:  # else the first error (often the same full disk) is the one to report
-                        raise
+            async with ScoringContext(opts.score, families={t.family for t in tasks}, workers=opts.workers,
+                                      browser=browser, judge_cache=cache, meter=meter) as ctx:
+                await _evaluate(model, run, opts, tasks, ctx, scorer, progress, cache, meter, result, t0)
         finally:
-            opts.score.extra.pop("render_slots", None)
-            if pool is not None:  # the pool may have been renewed after a worker died
-                current = opts.score.extra.pop("metrics_pool", None)
-                for executor in {pool, current} - {None}:
-                    executor.shutdown(wait=True, cancel_futures=True)
-            if own_browser and browser is not None:
-                await browser.close()
             if hasattr(model, "aclose"):
                 await model.aclose()
     return result
+
+
+async def _evaluate(model: Any, run: RunDir, opts: EvalOptions, tasks: list[Task], ctx: ScoringContext,
+                    scorer: Scorer, progress: Any, cache: ResponseCache, meter: CostMeter, result: EvalResult,
+                    t0: float) -> None:
+    old = run.read_meta()
+    if old is not None:
+        problems = check_resumable(old, opts.identity(), ctx.identity, ctx.key, opts.rescore)
+        if problems:
+            raise RunError(f"{run.path} cannot be resumed by this command:\n  " + "\n  ".join(problems))
+    result.repaired_bytes = run.repair()
+    if result.repaired_bytes:
+        result.notes.append(f"removed a torn last line ({result.repaired_bytes} bytes) from results.jsonl")
+    latest = run.latest()
+    problems, restamp = stamp_problems(run, tasks, latest, ctx.key, opts.rescore)
+    if problems:
+        raise RunError(f"{run.path} cannot be resumed by this command:\n  " + "\n  ".join(problems))
+    todo = []
+    for t in tasks:
+        if t.id not in restamp and is_finished(latest.get(t.id), ctx.key, _sha(run.load_page(t.id))):
+            result.skipped.append(t.id)
+        else:
+            todo.append(t)
+    if todo:
+        await ctx.ensure_browser()
+    chromium = getattr(ctx.browser, "version", None)
+    meta = _run_meta(old, run, opts, tasks, ctx, result, chromium)
+    run.write_meta(meta)
+    bar = progress if isinstance(progress, Progress) else (Progress(len(todo)) if progress else None)
+    ev = _Evaluation(model, run, opts, ctx, scorer, bar, cache, meter, result)
+    failed = True
+    try:
+        await _run_all([ev.one(t) for t in todo])
+        failed = False
+    finally:
+        result.cost = meter.summary()
+        result.elapsed_s = round(time.monotonic() - t0, 3)
+        meta["history"][-1].update(finished=now_iso(), judged=len(result.judged), elapsed_s=result.elapsed_s,
+                                   cost=result.cost, not_run=len(result.not_run))
+        try:
+            run.write_meta(meta)
+        except RunError:
+            if not failed:  # else the first error (often the same full disk) is the one to report
+                raise
 
 
 def require_keys(model: Any, tasks: list[Task], run: RunDir, opts: EvalOptions, cache: ResponseCache) -> None:
@@ -339,14 +358,14 @@ def require_keys(model: Any, tasks: list[Task], run: RunDir, opts: EvalOptions, 
                    and (run.load_generation(t.id) or {}).get("error_kind") != "model"]
         refuse(e, [t.id for t in unsaved if needs_request(t, model, opts.generation, cache, opts.gen_options)],
                f"to generate the pages that neither {run.path} nor the response cache holds")
-    interactive = [t for t in tasks if t.family == "interactive"]
+    interactive = [t for t in tasks if get_scorer(t.family).needs_judge_model]
     e = missing_key(get_model(opts.score.judge_model)) if opts.score.judge_model and interactive else None
     if e is not None:
         old = run.read_meta()
         key = None if old is None or opts.rescore else old.get("score_key")
         latest = run.latest()
         refuse(e, [t.id for t in interactive if not is_finished(latest.get(t.id), key, _sha(run.load_page(t.id)))],
-               "to judge the interactive tasks")
+               f"to judge the {'/'.join(sorted({t.family for t in interactive}))} tasks")
 
 
 async def _run_all(coros: list) -> None:
@@ -365,21 +384,24 @@ async def _run_all(coros: list) -> None:
             await asyncio.gather(*pending, return_exceptions=True)
 
 
-def _run_meta(old: dict | None, run: RunDir, opts: EvalOptions, tasks: list[Task], backends: dict, scoring: dict,
-              score_key: str, result: EvalResult, chromium: str | None) -> dict:
-    score_cfg = {k: (str(v) if isinstance(v, Path) else v)
-                 for k, v in dataclasses.asdict(dataclasses.replace(opts.score, extra={})).items() if k != "extra"}
+def _run_meta(old: dict | None, run: RunDir, opts: EvalOptions, tasks: list[Task], ctx: ScoringContext,
+              result: EvalResult, chromium: str | None) -> dict:
     command = opts.command if opts.command is not None else sys.argv
-    session = {"session": result.session, "started": now_iso(), "command": command, "score_key": score_key,
+    session = {"session": result.session, "started": now_iso(), "command": command, "score_key": ctx.key,
                "pid": os.getpid()}
+    score_cfg = ctx.config.as_json()
+    trace = score_cfg.pop("trace")
+    for k in ("llm_timeout_s", "llm_attempts"):
+        score_cfg.pop(k)
     return {
         "name": run.path.name, "model": opts.model, "judge_model": opts.score.judge_model, "command": command,
         "config": {"score": score_cfg, "generation": opts.generation.key_dict(),
                    "inputs": dataclasses.asdict(opts.gen_options), "base_url": opts.base_url,
                    "max_cost": opts.max_cost, "workers": opts.workers, "gen_workers": opts.gen_workers,
                    "limit": opts.limit, "judge_retries": opts.judge_retries, "task_timeout_s": opts.task_timeout_s,
-                   "trace": bool(opts.score.extra.get("trace"))},
-        "versions": versions(chromium or ((old or {}).get("versions") or {}).get("chromium")), "backends": backends, "scoring": scoring, "score_key": score_key,
+                   "trace": trace},
+        "versions": versions(chromium or ((old or {}).get("versions") or {}).get("chromium")), "backends": ctx.backends,
+        "scoring": ctx.identity, "score_key": ctx.key,
         "identity": opts.identity(), "tasks": [t.id for t in tasks],
         "task_list_sha256": task_list_sha256(t.id for t in tasks),
         "task_roots": {t.id: str(t.root.resolve()) for t in tasks},

@@ -20,6 +20,7 @@ input, 3 judge error (infrastructure: not the page's fault).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -78,12 +79,14 @@ def format_decisions(steps: list[dict], limit: int = 3) -> str:
 def run(args) -> int:
     from judge.errors import UsageError
     from judge.score import config_from_args, score_in_own_browser
+    from judge.scorers import get_scorer
     from judge.tasks import load_task
     from judge.validate import require_valid
 
     task = load_task(args.task)
-    if task.family != "interactive":
-        raise UsageError(f"{args.task}: family: replay needs an interactive task, this one is {task.family!r}")
+    if not get_scorer(task.family).replays:
+        raise UsageError(f"{args.task}: family: replay needs a task judged step by step (interactive), "
+                         f"this one is {task.family!r}")
     if not args.page.is_file():
         raise UsageError(f"{args.page}: page not found")
     require_valid(task.root)  # as judge score: a broken video or checkpoint fails before anything is written
@@ -91,8 +94,7 @@ def run(args) -> int:
     if args.fresh and (args.out / ".judge").exists():
         shutil.rmtree(args.out / ".judge")
     args.out.mkdir(parents=True, exist_ok=True)
-    config = config_from_args(args)
-    config.extra["trace"] = True
+    config = dataclasses.replace(config_from_args(args), trace=True)
 
     result = score_in_own_browser(task, html, config, args.out)   # a JudgeError: exit 3 (judge.cli.dispatch)
     if args.json:

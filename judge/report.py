@@ -9,25 +9,23 @@
   `format_table` (terminal) and `markdown_table` print it.
 - `write_html(run)`: `RUN/report.html`, self-contained (opens from disk, fetches nothing):
   images referenced relative to the run directory, or inlined as data URIs with
-  `inline=True` (`--inline`); plots are inline SVG. Per task: scores, the reference and
-  candidate filmstrips side by side (animation: the two rows of `filmstrip.png`), the
-  initial state and per-step before/after screenshots with verdicts and grounding rungs
-  (interactive: `steps.jsonl` and the screenshots it names, else `steps/step_NN_*.png` /
-  `step_<k>_*.png`; each optional), links to `trace.zip` and the generated page.
+  `inline=True` (`--inline`); plots are inline SVG. Per task: scores, the family
+  scorer's section (`judge.scorers`: the reference and candidate filmstrips for an
+  animation; the initial state and per-step before/after screenshots with verdicts and
+  grounding rungs for an interactive task), links to `trace.zip` and the generated page.
 """
 from __future__ import annotations
 
 import argparse
-import base64
-import html
 import json
 import math
-import struct
 from pathlib import Path
 from typing import Any
 
+from judge.html import h, image_src, png_size  # noqa: F401 (png_size re-exported: tests use it)
 from judge.runs import (COLUMNS, RunDir, RunError, atomic_write, latest as latest_rows, read_results, summarize,
                         task_score)
+from judge.scorers import FAMILIES, get_scorer
 
 
 def load_run(path: Path | str) -> dict:
@@ -124,27 +122,7 @@ def weak_note(summary: dict) -> list[str]:
 
 
 # ---- HTML ---------------------------------------------------------------------------------
-def png_size(path: Path) -> tuple[int, int] | None:
-    """(width, height) from a PNG header, None if it is not a readable PNG."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(24)
-    except OSError:
-        return None
-    if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n":
-        return None
-    return struct.unpack(">II", head[16:24])
-
-
-def image_src(path: Path, base: Path, inline: bool) -> str:
-    """A data URI (`inline`) or a path relative to `base` (the folder of report.html)."""
-    if inline:
-        return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
-    return html.escape(path.resolve().relative_to(base.resolve()).as_posix(), quote=True)
-
-
-def _h(x: Any) -> str:
-    return html.escape(str(x), quote=True)
+_h = h
 
 
 def _table_html(header: list[str], rows: list[list[str]], cls: str = "") -> str:
@@ -182,91 +160,6 @@ def _plots(rows: list[dict]) -> str:
     return f'<div class="plots">{"".join(figs)}</div>' if figs else ""
 
 
-def _filmstrips(run: RunDir, row: dict, inline: bool) -> str:
-    path = run.artifacts_dir(row["task_id"]) / "filmstrip.png"
-    size = png_size(path)
-    if size is None:
-        return '<p class="muted">no filmstrip</p>'
-    w, h = size
-    has_cand = bool((row.get("render") or {}).get("frames"))
-    half = h / 2 if has_cand else h
-    src = image_src(path, run.path, inline)
-    strips = []
-    for label, shift in [("reference", 0.0)] + ([("candidate", half)] if has_cand else []):
-        strips.append(f'<div class="strip"><div class="muted">{label}</div><div class="clip" '
-                      f'style="aspect-ratio: {w} / {half:g}"><img alt="{label} filmstrip" src="{src}" '
-                      f'style="margin-top: -{100 * shift / w:.4f}%"></div></div>')
-    if not has_cand:
-        strips.append('<div class="strip"><div class="muted">candidate</div><p class="bad">no frames rendered</p></div>')
-    return f'<div class="strips">{"".join(strips)}</div>'
-
-
-def _read_jsonl(path: Path) -> list[dict]:
-    out = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(rec, dict):
-            out.append(rec)
-    return out
-
-
-def _step_image(art: Path, st: dict, k: Any, side: str) -> Path | None:
-    """The step's screenshot: the path the judge recorded (relative to the artifacts
-    folder), else `steps/step_<kk>_<side>.png` or `step_<k>_<side>.png`."""
-    names = [st[side]] if isinstance(st.get(side), str) else []
-    if isinstance(k, int):
-        names += [f"steps/step_{k:02d}_{side}.png", f"step_{k}_{side}.png", f"step_{k:02d}_{side}.png"]
-    for name in names:
-        p = (art / name).resolve()
-        if p.is_file() and p.is_relative_to(art.resolve()):
-            return p
-    return None
-
-
-_STEP_SHOWN = ("index", "step", "description", "action", "verdict", "passed", "rung", "before", "after")
-_STEP_MAIN = ("assertion", "verdict_source", "verdict_reason", "error", "element")  # shown; the rest folded
-
-
-def _steps(run: RunDir, row: dict, inline: bool) -> str:
-    """Per-step table of an interactive task: action, verdict, grounding rung, before/after."""
-    art = run.artifacts_dir(row["task_id"])
-    if (art / "steps.jsonl").is_file():
-        steps = _read_jsonl(art / "steps.jsonl")
-    else:
-        steps = [s for s in row.get("steps") or [] if isinstance(s, dict)]
-    out = []
-    initial = art / "initial.png"
-    if initial.is_file():
-        out.append(f'<tr><td>–</td><td class="l">initial state</td><td></td><td></td><td></td>'
-                   f'<td><img alt="initial state" src="{image_src(initial, run.path, inline)}"></td><td></td></tr>')
-    for i, st in enumerate(steps):
-        k = st.get("index", st.get("step", i))
-        imgs = []
-        for side in ("before", "after"):
-            p = _step_image(art, st, k, side)
-            imgs.append(f'<img alt="step {_h(k)} {side}" src="{image_src(p, run.path, inline)}">' if p else "–")
-        action = st.get("action")
-        desc = st.get("description") or (action.get("description") if isinstance(action, dict) else action) or ""
-        verdict = st.get("passed", st.get("verdict"))
-        cls = "ok" if verdict in (True, "pass", "yes") else "bad" if verdict in (False, "fail", "no") else ""
-        rest = {kk: v for kk, v in st.items() if kk not in _STEP_SHOWN and isinstance(v, (str, int, float, bool))}
-        main = [kk for kk in _STEP_MAIN if kk in rest] or list(rest)[:4]
-        kv = "<br>".join(f"{_h(kk)}: {_h(str(rest[kk])[:240])}" for kk in main)
-        more = "<br>".join(f"{_h(kk)}: {_h(str(v)[:240])}" for kk, v in rest.items() if kk not in main)
-        kv += f"<details><summary>more</summary>{more}</details>" if more else ""
-        shown = {True: "pass", False: "fail", None: "–"}.get(verdict, verdict) if isinstance(verdict, (bool, type(None))) \
-            else verdict
-        out.append(f'<tr><td>{_h(k)}</td><td class="l">{_h(desc)}</td><td class="{cls}">{_h(shown)}</td>'
-                   f'<td>{_h(st.get("rung") or "–")}</td><td>{imgs[0]}</td><td>{imgs[1]}</td><td class="kv">{kv}</td></tr>')
-    if not out:
-        return '<p class="muted">no step records</p>'
-    return ('<table class="steps"><thead><tr><th>#</th><th class="l">action</th><th>passed</th><th>grounding</th>'
-            f'<th class="l">before</th><th class="l">after</th><th class="l">details</th></tr></thead><tbody>{"".join(out)}</tbody></table>')
-
-
 def _task_html(run: RunDir, tid: str, row: dict | None, inline: bool) -> str:
     if row is None:
         return f'<section class="task missing" data-task="{_h(tid)}"><h3>{_h(tid)}</h3><p class="muted">not run</p></section>'
@@ -287,7 +180,8 @@ def _task_html(run: RunDir, tid: str, row: dict | None, inline: bool) -> str:
     if trace.is_file():
         links.append(f'<a href="{_h(trace.relative_to(run.path).as_posix())}">trace.zip</a> '
                      f'<span class="muted">(<code>playwright show-trace {_h(trace)}</code>)</span>')
-    media = _filmstrips(run, row, inline) if row.get("family") == "animation" else _steps(run, row, inline)
+    media = (get_scorer(row["family"]).report_section(row, run.artifacts_dir(tid), run.path, inline)
+             if row.get("family") in FAMILIES else "")
     backends = ", ".join(f"{k}={v}" for k, v in (row.get("backends") or {}).items() if v)
     raw = _h(json.dumps({k: v for k, v in row.items() if k not in ("steps",)}, indent=1, default=str)[:20000])
     return (f'<section class="task {cls}" id="task-{_h(tid)}" data-task="{_h(tid)}"><h3>{_h(tid)} '

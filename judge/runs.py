@@ -49,6 +49,7 @@ from typing import Any, Iterable, Iterator
 
 from judge import files
 from judge.errors import InputError
+from judge.records import RowError, digest, dump_meta, dump_row, load_meta, load_row  # noqa: F401 (digest re-exported)
 from judge.summaries import COLUMNS, summarize, task_score  # noqa: F401 (summary.json: re-exported)
 
 RESULTS = "results.jsonl"
@@ -92,11 +93,6 @@ def now_iso() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-def digest(obj: Any, n: int = 16) -> str:
-    """Short sha256 of a canonical JSON document."""
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:n]
-
-
 def atomic_write(path: Path, data: bytes | str) -> None:
     """Write `path` through a temporary file in the same folder and `os.replace`. A failed
     write (`write_error`) leaves the old file as it was."""
@@ -112,7 +108,7 @@ def append_row(path: Path, row: dict) -> None:
     """Append one row: a single `write()` of one line under `flock`, then `fsync`. When the
     write fails (a full disk may take part of the line first), the file is cut back to
     where the line began: a partial line would swallow the next row appended after it."""
-    line = (json.dumps(row, ensure_ascii=False, default=str, allow_nan=False) + "\n").encode("utf-8")
+    line = dump_row(row)   # validated (`judge.records.TaskResult`), `version` added
     path.parent.mkdir(parents=True, exist_ok=True)
     with _APPEND_LOCK:
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -146,13 +142,8 @@ def read_results(path: Path) -> tuple[list[dict], int]:
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            bad += 1
-            continue
-        if isinstance(row, dict) and row.get("task_id"):
-            rows.append(row)
-        else:
+            rows.append(load_row(line))
+        except RowError:
             bad += 1
     return rows, bad
 
@@ -201,7 +192,7 @@ def compact(path: Path) -> tuple[int, int]:
     Returns (rows before, rows after)."""
     rows, _ = read_results(path)
     keep = list(latest(rows).values())
-    atomic_write(path, "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in keep))
+    atomic_write(path, b"".join(dump_row(r) for r in keep))
     return len(rows), len(keep)
 
 
@@ -271,14 +262,14 @@ class RunDir:
     # metadata
     def read_meta(self) -> dict | None:
         try:
-            return json.loads(self.meta_path.read_text())
+            return load_meta(self.meta_path.read_text())
         except FileNotFoundError:
             return None
-        except json.JSONDecodeError as e:
-            raise RunError(f"{self.meta_path}: not valid JSON ({e.msg}); move the folder away or fix it") from None
+        except RowError as e:
+            raise RunError(f"{self.meta_path}: {e}; move the folder away or fix it") from None
 
     def write_meta(self, meta: dict) -> None:
-        atomic_write(self.meta_path, json.dumps(meta, indent=2, default=str) + "\n")
+        atomic_write(self.meta_path, dump_meta(meta))
 
     def write_summary(self, summary: dict) -> None:
         atomic_write(self.summary_path, json.dumps(summary, indent=2, default=str) + "\n")

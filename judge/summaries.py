@@ -5,28 +5,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from judge.scorers import fields as scorer_fields
+from judge.scorers import task_score as family_task_score
 
-# each family's headline score fields, declared once: (field, header, kind), kind pct = share of
-# true as %, num = mean (Static %: lower is better). A judge-error row carries them as null.
-FIELDS = {"animation": [("exec", "Exec %", "pct"), ("appearance", "Appear.", "num"), ("temporal", "Temporal", "num"),
-                        ("static", "Static %", "pct")],
-          "interactive": [("ifs", "IFS", "num"), ("ifs_steps", "IFS-steps", "num"), ("vfs", "VFS", "num"),
-                          ("final", "Final", "num")]}
+
+# each family's headline score fields, declared by its scorer (`judge.scorers`): (field,
+# header, kind), kind pct = share of true as %, num = mean (Static %: lower is better). A
+# judge-error row carries them as null.
+FIELDS = {family: list(cols) for family, cols in scorer_fields().items()}
 COLUMNS = [c for cols in FIELDS.values() for c in cols]
 HEADLINE = {family: tuple(c[0] for c in cols) for family, cols in FIELDS.items()}
 
 
 def task_score(row: dict) -> float | None:
-    """The per-task number runs are ranked by: mean(appearance, temporal) for an animation
-    task (appearance alone when temporal is undefined), Final for an interactive one;
-    None for a judge-error row."""
-    if row.get("judge_error"):
-        return None
-    if row.get("family") == "animation":
-        vals = [row.get(k) for k in ("appearance", "temporal") if isinstance(row.get(k), (int, float))]
-        return sum(vals) / len(vals) if vals else None
-    v = row.get("final")
-    return float(v) if isinstance(v, (int, float)) else None
+    """The per-task number runs are ranked by (the family scorer's `task_score`: e.g.
+    mean(appearance, temporal) for an animation, Final for an interactive task); None for
+    a judge-error row."""
+    return family_task_score(row)
 
 
 def _metrics(rows: list[dict]) -> dict:

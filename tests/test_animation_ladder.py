@@ -30,7 +30,8 @@ import cv2
 import numpy as np
 import pytest
 
-from judge.score import ScoreConfig, reference_frames, score_page
+from judge.score import ScoreConfig, score_page
+from judge.video import reference_frames
 from judge.tasks import load_task
 from tests.conftest import ROOT
 

@@ -17,7 +17,8 @@ from tests.conftest import record_test_task
 from test_judge_pages import VP
 from test_providers_replay import Sleeps
 
-CONFIG = ScoreConfig(embedder="classic", extra={"llm_cache": False})
+CONFIG = ScoreConfig(embedder="classic")
+NO_CACHE = {"judge_cache": None}   # these tests count requests: no answer may come from a cache
 
 REFERENCE = """<!doctype html><html><body style="font:16px sans-serif;margin:20px">
 <h1>Cart</h1><p>1 item: Tea</p><button id="c">Continue</button><p id="msg"></p>
@@ -88,7 +89,8 @@ def model_for(fake: FakeJudge, **kw):
     return get_model("openai/gpt-4o", http_client=client, api_key="sk-test", sleep=Sleeps(), **kw)
 
 
-def run_judge(run, browser, task, fake, config=CONFIG, **kw):
+def run_judge(run, browser, task, fake, config=CONFIG, cached=False, **kw):
+    kw = kw if cached else {**NO_CACHE, **kw}
     return run(judge_page(task, CANDIDATE, browser=browser, config=config, model=model_for(fake), **kw))
 
 
@@ -158,7 +160,7 @@ def test_persistently_malformed_replies_raise_judge_error(run, browser, cart):
 
 def test_timeouts_raise_judge_error_not_a_page_failure(run, browser, cart):
     fake = FakeJudge(delay=2.0)
-    config = ScoreConfig(embedder="classic", extra={"llm_cache": False, "llm_timeout_s": 0.3, "llm_attempts": 2})
+    config = ScoreConfig(embedder="classic", llm_timeout_s=0.3, llm_attempts=2)
     with pytest.raises(JudgeError, match="no reply within 0.3 s"):
         run_judge(run, browser, cart, fake, config=config)
     assert len(fake.requests) == 2
@@ -167,11 +169,11 @@ def test_timeouts_raise_judge_error_not_a_page_failure(run, browser, cart):
 def test_api_down_raises_judge_error_then_resumes_without_rejudging(run, browser, cart, tmp_path):
     down = FakeJudge(status=503)
     with pytest.raises(JudgeError, match="judge model openai/gpt-4o failed"):
-        run(JudgeRun(cart, CANDIDATE, browser=browser, config=CONFIG, model=model_for(down, max_attempts=3),
+        run(JudgeRun(cart, CANDIDATE, browser=browser, config=CONFIG, model=model_for(down, max_attempts=3), **NO_CACHE,
                      checkpoint_dir=tmp_path).run())
     assert len(down.requests) == 3                  # the provider's own bounded retries
     up = FakeJudge()
-    jr = JudgeRun(cart, CANDIDATE, browser=browser, config=CONFIG, model=model_for(up), checkpoint_dir=tmp_path)
+    jr = JudgeRun(cart, CANDIDATE, browser=browser, config=CONFIG, model=model_for(up), checkpoint_dir=tmp_path, **NO_CACHE)
     r = run(jr.run())
     assert r["ifs"] == 1.0 and jr.node_calls["load"] == 0 and jr.node_calls["ground"] == 2
 
@@ -180,8 +182,8 @@ def test_cache_makes_a_rerun_free(run, browser, cart, tmp_path, monkeypatch):
     monkeypatch.setenv("WEBJUDGE_CACHE_DIR", str(tmp_path / "llm"))
     config = ScoreConfig(embedder="classic")
     first, second = FakeJudge(), FakeJudge()
-    a = run_judge(run, browser, cart, first, config=config)
-    b = run_judge(run, browser, cart, second, config=config)
+    a = run_judge(run, browser, cart, first, config=config, cached=True)
+    b = run_judge(run, browser, cart, second, config=config, cached=True)
     assert first.requests and not second.requests
     assert a["ifs"] == b["ifs"] and a["vfs"] == b["vfs"] and b["judge_usage"]["cached"] == b["judge_usage"]["calls"]
 
@@ -231,7 +233,7 @@ def test_offline_the_close_call_goes_to_the_first_twin(run, browser, twin):
 @pytest.mark.parametrize("answer,passed", [("right", True), ("wrong", False)])
 def test_a_close_call_is_the_models_with_the_same_candidates_and_evidence(run, browser, twin, answer, passed):
     fake = Chooser(answer)
-    r = run(judge_page(twin, TWIN, browser=browser, config=CONFIG, model=model_for(fake)))
+    r = run(judge_page(twin, TWIN, browser=browser, config=CONFIG, **NO_CACHE, model=model_for(fake)))
     step = r["steps"][0]
     assert step["rung"] == "llm" and r["grounding"]["model_calls"] == 1, step
     assert step["passed"] is passed, step       # a wrong pick is caught by the assertion, not trusted
@@ -243,4 +245,4 @@ def test_a_close_call_is_the_models_with_the_same_candidates_and_evidence(run, b
 
 def test_a_malformed_grounding_reply_is_a_judge_error(run, browser, twin):
     with pytest.raises(JudgeError, match="malformed"):
-        run(judge_page(twin, TWIN, browser=browser, config=CONFIG, model=model_for(Chooser("malformed"))))
+        run(judge_page(twin, TWIN, browser=browser, config=CONFIG, **NO_CACHE, model=model_for(Chooser("malformed"))))

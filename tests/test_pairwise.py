@@ -205,7 +205,7 @@ def test_requests_show_labelled_images_with_candidates_swapped_between_orders(se
     run(pairwise(args_for(prefs, runs, tasks_dir, out, "--limit", "1"), browser=browser, model=model))
     assert len(server.requests) == 6  # one comparison (bad, good) x 3 dimensions x 2 orders
     task = load_task(tasks_dir / "animation" / "slide")
-    from judge.score import reference_frames
+    from judge.video import reference_frames
 
     ref_frames = reference_frames(task)
     want_ref = [encode_png(ref_frames[i], 768) for i in frame_indices(10, N)]

@@ -284,17 +284,20 @@ def test_a_dead_metrics_worker_is_a_judge_error_and_the_pool_is_renewed(suite, t
 
     killed = []
 
-    async def killer(task, html, *, config, **kw):
-        pool = config.extra["metrics_pool"]
+    async def killer(task, html, *, context, **kw):
+        pool = context.pool
         if not killed:  # kill one worker of the pool the first time round (as the OOM killer would)
             pid = next(iter(pool._processes))
             os.kill(pid, signal.SIGKILL)
             killed.append((pid, pool))
-        return await score_page(task, html, config=config, **kw)
+        contexts.append(context)
+        return await score_page(task, html, context=context, **kw)
 
+    contexts = []
     options = opts(workers=2, limit=2, judge_retries=1)
     res = _evaluate(run, browser, suite, tmp_path / "r", options, scorer=killer)
     rows = {r["task_id"]: r for r in _rows(tmp_path / "r")}
     assert sorted(res.judged) == ["bars", "orbit"] and all(r["judge_error"] is None for r in rows.values())
     assert max(r["attempts"] for r in rows.values()) == 2  # the task hit by the dead worker was retried
-    assert killed and killed[0][1]._broken and "metrics_pool" not in options.score.extra
+    assert killed and killed[0][1]._broken and contexts[-1].pool is not killed[0][1]  # renewed
+    assert contexts[-1]._pools == []   # and every pool was shut down with the run
