@@ -167,6 +167,28 @@ def test_rerun_resumes_and_other_commands_are_refused(suite, ref_run, tmp_path, 
     assert _evaluate(run, browser, suite, run_dir, opts(score=changed)).judged == []  # the new setup is the run's
 
 
+def test_rows_carry_a_provenance_stamp_and_a_run_never_mixes_stamps(suite, ref_run, tmp_path, browser, run, opts):
+    rows = _rows(ref_run)
+    assert all(r["version"] == 1 and set(r["provenance"]) == {"scorer", "task", "prompt"} for r in rows)
+    assert len({r["provenance"]["scorer"] for r in rows}) == 1 and len({r["provenance"]["task"] for r in rows}) == len(PAGES)
+    assert all(r["provenance"]["prompt"] is None for r in rows)       # a baseline uses no prompt
+    # the same tasks elsewhere (same files): the run resumes; one task's folder changed: refused
+    moved, run_dir = tmp_path / "suite", tmp_path / "r"
+    shutil.copytree(suite, moved)
+    shutil.copytree(ref_run, run_dir)
+    assert run(evaluate(load_tasks([moved]), RunDir(run_dir), opts(), browser=browser, progress=None)).judged == []
+    changed = sorted(PAGES)[0]
+    (moved / changed / "NOTES.txt").write_text("the task folder changed after the run scored it\n")
+    with pytest.raises(RunError, match=f"another task folder: {changed}.*--rescore"):
+        run(evaluate(load_tasks([moved]), RunDir(run_dir), opts(), browser=browser, progress=None))
+    assert len(_rows(run_dir)) == len(PAGES)                            # nothing written
+    again = run(evaluate(load_tasks([moved]), RunDir(run_dir), opts(rescore=True), browser=browser, progress=None))
+    assert again.judged == [changed]
+    new = _rows(run_dir)[-1]
+    assert new["task_id"] == changed and new["provenance"]["task"] != {r["task_id"]: r for r in rows}[changed]["provenance"]["task"]
+    assert run(evaluate(load_tasks([moved]), RunDir(run_dir), opts(), browser=browser, progress=None)).judged == []
+
+
 def test_failed_generation_is_scored_zero_listed_and_not_regenerated(suite, tmp_path, browser, run, opts):
     pages = tmp_path / "pregenerated"
     for tid in ("orbit", "slide"):  # no page for "bars"
