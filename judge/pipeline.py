@@ -45,7 +45,6 @@ import time
 import traceback
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from agents.cache import ResponseCache

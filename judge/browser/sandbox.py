@@ -99,7 +99,7 @@ def is_virtual(url: str) -> bool:
 
 # ---- what a page session does with the page's requests, popups, dialogs, downloads ------
 class SandboxHandlers:
-    """The sandbox side of `runtime.PageSession` (a mixin): request routing, popups,
+    """The sandbox side of `session.PageSession` (a mixin): request routing, popups,
     dialogs, downloads, navigation detection, and collecting what the page asked for
     into `self.log`. Uses the session's `page`, `log`, `mounts`, `url`, `_call`/`_raw_call`."""
 
