@@ -67,11 +67,19 @@ def serve(app, sock: socket.socket) -> None:
     uvicorn.Server(config).run(sockets=[sock])
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def run(args: argparse.Namespace) -> int:
+    import signal
+
     if args.pairs < 1:
         raise UsageError("--pairs: must be at least 1")
     app = build(args.runs, args.labels, args.pairs, args.seed)
     sock = bind(args.host, args.port)
+    # uvicorn stops gracefully on SIGTERM, then re-raises it: end as on Ctrl-C (exit 0)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         serve(app, sock)
     except KeyboardInterrupt:
