@@ -234,6 +234,8 @@ def test_labelling_session_of_10_pairs_resumes_and_feeds_judge_align(server, pag
     for i in range(5):
         seen.add(run(page.text_content("#pair p")))
         if i == 0:
+            run(page.wait_for_function("[...document.querySelectorAll('#pair video')].every(v => v.readyState >= 2) && "
+                                       "[...document.querySelectorAll('#pair img')].every(i => i.complete)", timeout=90000))
             shot(run, page, "view-label.png")
         _label_current(run, page, ["1", "0", "2"][i % 3] + "21")
     assert run(page.get_attribute("#progress", "data-done")) == "5"
