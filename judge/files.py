@@ -5,7 +5,8 @@
   writers never share a temporary file.
 - `sha256_file(path)` / `sha256_bytes(data)`: hex digests (files read in 1 MB chunks).
 - `cache_dir(kind)`: `$WEBJUDGE_CACHE_DIR/<kind>`, else `~/.cache/webjudge/<kind>`
-  (`features`: reference features and filmstrips, `llm`: model responses, `ocr`).
+  (`features`: reference features and filmstrips, `llm`: model responses, `ocr`,
+  `previews`: browser-playable videos made by `judge view`).
 - `tree_sha256(folder)`: one digest of every file under a folder (relative paths and
   contents; remembered per process while no file's size or mtime changes).
 - `code_sha256(*modules)`: one digest of the source of modules and packages of ours
@@ -18,7 +19,7 @@ import os
 import tempfile
 from pathlib import Path
 
-CACHE_KINDS = ("features", "llm", "ocr")
+CACHE_KINDS = ("features", "llm", "ocr", "previews")
 
 
 def atomic_write(path: Path | str, data: bytes | str, *, fsync: bool = True) -> Path:

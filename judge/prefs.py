@@ -12,7 +12,9 @@ Animation2Code format (``a2c``; the released ``valid_trials.csv``)
 
 Generic format (``generic``)
     columns ``task_id, a, b, dimension, winner`` with winner ∈ ``a | b | tie``
-    (case-insensitive; it names the side, not the model) and optional ``annotator``.
+    (case-insensitive; it names the side, not the model) and optional ``annotator``;
+    ``order`` (ab | ba: which model was shown first), ``time_s`` and ``labelled_at`` are
+    accepted and not used (`judge view` writes them; see `judge.view.labels`).
 
 Any other column is an error (a misspelt optional column must not be ignored silently).
 
@@ -44,7 +46,7 @@ from metrics.alignment import A_WINS, B_WINS, TIE
 
 A2C_REQUIRED = ("model_1", "model_2", "example")
 GENERIC_REQUIRED = ("task_id", "a", "b", "dimension", "winner")
-GENERIC_OPTIONAL = ("annotator",)
+GENERIC_OPTIONAL = ("annotator", "order", "time_s", "labelled_at")  # the last three: written by judge view
 PAIRWISE_REQUIRED = ("task_id", "a", "b", "dimension", "order", "verdict", "judge_model")
 FORMATS = ("auto", "a2c", "generic")
 
