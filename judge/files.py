@@ -5,7 +5,8 @@
   writers never share a temporary file.
 - `sha256_file(path)` / `sha256_bytes(data)`: hex digests (files read in 1 MB chunks).
 - `cache_dir(kind)`: `$WEBJUDGE_CACHE_DIR/<kind>`, else `~/.cache/webjudge/<kind>`
-  (`features`: reference features and filmstrips, `llm`: model responses, `ocr`).
+  (`features`: reference features and filmstrips, `llm`: model responses, `ocr`,
+  `libs`: the offline library mirror, `judge.browser.mirror`).
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import os
 import tempfile
 from pathlib import Path
 
-CACHE_KINDS = ("features", "llm", "ocr")
+CACHE_KINDS = ("features", "llm", "ocr", "libs")
 
 
 def atomic_write(path: Path | str, data: bytes | str, *, fsync: bool = True) -> Path:

@@ -221,12 +221,19 @@ class _Evaluation:
             self.progress.update(row)
 
 
+def library_identity(mode: str) -> dict:
+    """The library mirror's part of the scoring identity (hook: judge.browser.mirror)."""
+    from judge.browser.mirror import lock
+
+    return {"libraries": mode, "library_lock": None if mode == "off" else lock().sha256}
+
+
 def scoring_identity(config: ScoreConfig, backends: dict) -> dict:
     """What a score depends on besides the page: the scorer version, the *resolved*
     backends (so `auto` picking DreamSim later is a change) and the scoring options."""
     return {"scorer_version": SCORER_VERSION, "embedder": backends.get("embedder"),
             "tracker": backends.get("tracker"), "time_base": config.time_base, "scale": config.scale,
-            "judge_model": config.judge_model}
+            "judge_model": config.judge_model, **library_identity(config.libraries)}
 
 
 async def resolve_backends(config: ScoreConfig, families: set[str], pool=None) -> dict:

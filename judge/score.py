@@ -26,9 +26,11 @@ from pathlib import Path
 
 import numpy as np
 
+from judge.browser.mirror import MODES as LIBRARY_MODES, default_mode, library_scope
 from judge.browser.runtime import Browser, BrowserError
 from judge.errors import JudgeError
 from judge.files import atomic_write, cache_dir, sha256_file
+from judge.libs import library_key, page_block
 from judge.record import page_folders, render_page
 from judge.video import reference_frames  # noqa: F401 (re-exported)
 from judge.tasks import Task, load_task
@@ -43,11 +45,13 @@ class ScoreConfig:
     time_base: str = "absolute"     # absolute | resampled
     scale: str = "shared"           # shared | own
     judge_model: str | None = None  # provider/model for grounding, assertions, rubric (None: offline)
+    libraries: str = "mirror"       # mirror | nearest | off: CDN libraries served offline (judge.browser.mirror)
     cache_dir: Path | None = None   # reference features cache (default ~/.cache/webjudge/features)
     extra: dict = field(default_factory=dict)
 
     def backend_key(self) -> str:
-        return f"{self.embedder}|{self.tracker}|{self.time_base}|{self.scale}|{self.judge_model}"
+        return (f"{self.embedder}|{self.tracker}|{self.time_base}|{self.scale}|{self.judge_model}"
+                + library_key(self.libraries))
 
 
 def default_cache_dir() -> Path:
@@ -252,12 +256,14 @@ async def score_page(task: Task, html: bytes | str | None, *, browser: Browser, 
         html = html.encode("utf-8")
     row = {"task_id": task.id, "family": task.family,
            "page_sha256": hashlib.sha256(html).hexdigest() if html else None, "scorer_version": SCORER_VERSION}
-    if task.family == "animation":
-        row.update(await score_animation_page(task, html, browser=browser, config=config, artifacts=artifacts))
-    else:
-        from agents.judge_graph import judge_page
+    with library_scope(config.libraries) as libs:   # hook: pages' CDN libraries (judge.browser.mirror)
+        if task.family == "animation":
+            row.update(await score_animation_page(task, html, browser=browser, config=config, artifacts=artifacts))
+        else:
+            from agents.judge_graph import judge_page
 
-        row.update(await judge_page(task, html, browser=browser, config=config, artifacts=artifacts))
+            row.update(await judge_page(task, html, browser=browser, config=config, artifacts=artifacts))
+    row.update(libs.row_fields())
     return row
 
 
@@ -281,11 +287,15 @@ def add_backend_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--time-base", default="absolute", choices=["absolute", "resampled"])
     p.add_argument("--scale", default="shared", choices=["shared", "own"])
     p.add_argument("--judge-model", default=None, help="provider/model for grounding, assertions and the visual rubric")
+    p.add_argument("--libraries", default=default_mode(), choices=LIBRARY_MODES,
+                   help="CDN libraries and web fonts the page requests: mirror (default; pinned versions served "
+                        "offline), nearest (also the nearest mirrored version of the same major), off (all blocked)")
 
 
 def config_from_args(args) -> ScoreConfig:
     return ScoreConfig(embedder=args.embedder, tracker=args.tracker, time_base=args.time_base,
-                       scale=args.scale, judge_model=args.judge_model)
+                       scale=args.scale, judge_model=args.judge_model,
+                       libraries=getattr(args, "libraries", None) or default_mode())
 
 
 
@@ -317,6 +327,8 @@ def run(args) -> int:
         print(json.dumps(row, indent=2, default=str))
     else:
         print(format_row(row))
+        for line in page_block(row):   # libraries served, requests blocked, page errors
+            print(line)
         for note in row.get("backend_notes", []):
             print(f"  note: {note}")
     return 0

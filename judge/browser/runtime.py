@@ -44,6 +44,7 @@ import cv2
 import numpy as np
 
 from judge.errors import JudgeError, PageFailure
+from judge.browser.mirror import current_use
 from judge.browser.sandbox import (PAGE_URL, EgressSink, Mounts, SandboxHandlers, SandboxLog, kill_tree,
                                    limit_renderers, proc_alive, proc_cmdline, proc_cpu, proc_stat)
 
@@ -268,6 +269,7 @@ class Browser:
             yield s
         finally:
             await s._close()
+            s.libraries.absorb(s.log)  # hook: the scope's record of libraries and blocked requests
 
 
 def _first_line(e: BaseException | str) -> str:
@@ -282,6 +284,7 @@ class PageSession(SandboxHandlers):
     def __init__(self, browser: Browser, mounts: Mounts, viewport: tuple[int, int], timeout_s: float):
         self.browser, self.mounts, self.viewport, self.timeout_s = browser, mounts, viewport, timeout_s
         self.log = SandboxLog()
+        self.libraries = current_use()  # hook: the library mirror and mode of the current scope
         self.context = self.page = self.cdp = None
         self.loaded = False
         self.url = PAGE_URL

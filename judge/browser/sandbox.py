@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from judge.browser.mirror import serve as serve_library
+
 try:
     import resource
 except ImportError:  # not Linux: no per-renderer memory cap
@@ -124,6 +126,9 @@ class SandboxHandlers:
                         self.log.add("blocked", f"{req.method} {req.url[:300]}")
                     await route.abort("aborted")
                     return
+            # hook: CDN libraries and fonts from the pinned offline mirror (judge.browser.mirror)
+            if not is_virtual(req.url) and await serve_library(self, route, req):
+                return
             if is_virtual(req.url):
                 hit = self.mounts.resolve(req.url)
                 if hit is None:
