@@ -514,6 +514,8 @@ class Mirror:
             st = p.lstat()
         except OSError:
             raise LookupError(f"{pkg.key}/{rel} is not in the cache (run `judge libs sync`)") from None
+        if stat.S_ISLNK(st.st_mode):
+            raise LookupError(f"{pkg.key}/{rel}: a symlink in the cache (refused)")
         if not stat.S_ISREG(st.st_mode):
             raise LookupError(f"{pkg.key}/{rel} in the cache is not a regular file (refused)")
         walk = self.root
