@@ -3,8 +3,10 @@
 A candidate page is untrusted code. It is served from a virtual origin
 (`https://webjudge.test/`) by Playwright request routing: the page itself and files
 from the mounted folders (the task's assets, the page's own folder) are fulfilled from
-memory/disk; every other request (any other host, loopback, `file://`, `data:` that
-Playwright routes, WebSockets) is aborted and logged. Chromium is also launched so
+memory/disk; CDN URLs of pinned libraries and fonts are fulfilled from the offline mirror
+(`judge.browser.mirror`, per the session's `libraries` mode); every other request (any
+other host, loopback, `file://`, `data:` that Playwright routes, WebSockets) is aborted
+and logged. Chromium is also launched so
 that anything escaping the router fails: all DNS resolves to nothing and every
 connection goes to the judge's own proxy, `EgressSink`, which forwards nothing and
 records each attempt (see `runtime.LAUNCH_ARGS`).
