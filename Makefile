@@ -12,9 +12,9 @@ APT_PACKAGES := chromium tesseract-ocr fonts-dejavu-core fonts-liberation
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 
-.PHONY: setup system test evaluate tasks clean-venv
+.PHONY: setup system libs test evaluate tasks clean-venv
 
-setup: system $(STAMP)
+setup: system $(STAMP) libs
 
 system:
 	@missing=""; \
@@ -33,6 +33,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dreamsim,dev]' 2>&1 | grep -vE "is ignored|^\s*$$" || true
 	$(PY) -c "import judge, agents, metrics, playwright, dreamsim, torchvision, av, cv2, langgraph" 
 	touch $(STAMP)
+
+# The offline library mirror (judge/libraries.lock.json): fetched from the npm registry once,
+# hash-verified; later runs only verify the cache (~1 s). Nothing downloads at judge or test time.
+libs: $(STAMP)
+	@$(VENV)/bin/judge libs sync
 
 test: setup
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)

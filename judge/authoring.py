@@ -119,7 +119,9 @@ def _run_record(args) -> int:
                                     folders=page_folders(args.page.parent, assets),
                                     video_path=args.out / "video.mp4", keep_frames=False)
             if res.fatal or res.log.page_errors:
-                raise UsageError(f"{args.page}: the reference page failed: {res.fatal or res.log.page_errors[0]}")
+                from judge.libs import blocked_note   # hook: say which library requests were blocked
+                raise UsageError(f"{args.page}: the reference page failed: {res.fatal or res.log.page_errors[0]}"
+                                 + blocked_note(res.log.blocked))
             if args.page.resolve() != (args.out / "reference.html").resolve():
                 (args.out / "reference.html").write_bytes(html)
             spec = TaskSpec(id=task_id, family="animation", viewport=args.size, fps=args.fps,
@@ -145,5 +147,7 @@ async def _require_oracle(browser, task_dir: Path, html: bytes) -> None:
         (task_dir / "task.json").replace(task_dir / "task.json.rejected")
         failed = [f"step {s['index']} ({s['description']!r}): {s.get('error') or s.get('verdict_reason') or s.get('verdict_source')}"
                   for s in row["steps"] if not s.get("passed")]
+        from judge.libs import blocked_note   # hook: say which library requests were blocked
         raise UsageError(f"{task_dir}: the reference page scores ifs={row['ifs']:.3f} under the judge, not 1.0; "
-                         f"task.json withdrawn (kept as task.json.rejected). Failing: {'; '.join(failed[:3])}")
+                         f"task.json withdrawn (kept as task.json.rejected). Failing: {'; '.join(failed[:3])}"
+                         + blocked_note([b["request"] for b in row.get("blocked_requests") or []]))

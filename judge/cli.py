@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_parser(tsub)
     iwr.add_parser(tsub)
     a2c.add_parser(tsub)
-    for name in ("score", "replay", "evaluate", "report", "align", "pairwise", "doctor", "view", "noise"):
+    for name in ("score", "replay", "evaluate", "report", "align", "pairwise", "doctor", "view", "noise", "libs"):
         module = _optional_module(name)
         if module is not None:
             module.add_parser(sub)

@@ -8,7 +8,8 @@
 one worker scores animations), the render slots (pages rendering at once), the judge
 model (resolved once from `config.judge_model`, closed at the end, its answers cached
 under the run's cache policy, its spend metered into the run's `CostMeter`), the
-resolved backend names and the scoring identity (`identity`, `key` = `score_key`).
+resolved backend names (with the library mirror's lock) and the scoring identity
+(`identity`, `key` = `score_key`).
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
+from judge.browser.mirror import lock
 from judge.browser.runtime import Browser
 from judge.records import ScoreConfig
 from judge.scorers import scorers
@@ -81,6 +83,7 @@ class ScoringContext:
                 self._pools.append(self.pool)
             for s in self.scorers:   # in the pool when there is one: it warms it up
                 self.backends.update(await s.backends(self.config, self.pool))
+            self.backends["library_lock"] = None if self.config.libraries == "off" else lock().sha256
             self.identity = self.config.identity(self.backends)
             self.key = self.config.key(self.backends)
             if self.judge_model is None and self.config.judge_model and any(s.needs_judge_model for s in self.scorers):

@@ -6,7 +6,8 @@
 - `sha256_file(path)` / `sha256_bytes(data)`: hex digests (files read in 1 MB chunks).
 - `cache_dir(kind)`: `$WEBJUDGE_CACHE_DIR/<kind>`, else `~/.cache/webjudge/<kind>`
   (`features`: reference features and filmstrips, `llm`: model responses, `ocr`,
-  `previews`: browser-playable videos made by `judge view`).
+  `previews`: browser-playable videos made by `judge view`, `libs`: the offline library mirror,
+  `judge.browser.mirror`).
 - `tree_sha256(folder)`: one digest of every file under a folder (relative paths and
   contents; remembered per process while no file's size or mtime changes).
 - `code_sha256(*modules)`: one digest of the source of modules and packages of ours
@@ -19,7 +20,7 @@ import os
 import tempfile
 from pathlib import Path
 
-CACHE_KINDS = ("features", "llm", "ocr", "previews")
+CACHE_KINDS = ("features", "llm", "ocr", "previews", "libs")
 
 
 def atomic_write(path: Path | str, data: bytes | str, *, fsync: bool = True) -> Path:

@@ -43,6 +43,7 @@ class ScoreConfig:
     time_base: str = "absolute"     # absolute | resampled
     scale: str = "shared"           # shared | own
     judge_model: str | None = None  # provider/model for grounding, assertions, rubric (None: offline)
+    libraries: str = "mirror"       # mirror | nearest | off: CDN libraries served offline (judge.browser.mirror)
     cache_dir: Path | None = None   # reference features cache (default: judge.files.cache_dir("features"))
     trace: bool = False             # record a Playwright trace of each interactive judgment
     llm_timeout_s: float = 120.0    # one judge-model call
@@ -55,14 +56,14 @@ class ScoreConfig:
         b = backends or {}
         return {"scorer_version": SCORER_VERSION, "embedder": b.get("embedder", self.embedder),
                 "tracker": b.get("tracker", self.tracker), "time_base": self.time_base, "scale": self.scale,
-                "judge_model": self.judge_model}
+                "judge_model": self.judge_model, "libraries": self.libraries, "library_lock": b.get("library_lock")}
 
     def key(self, backends: dict | None = None) -> str:
         """`score_key`: the short digest of `identity(backends)`."""
         return digest(self.identity(backends))
 
     def backend_key(self) -> str:
-        return f"{self.embedder}|{self.tracker}|{self.time_base}|{self.scale}|{self.judge_model}"
+        return f"{self.embedder}|{self.tracker}|{self.time_base}|{self.scale}|{self.judge_model}|{self.libraries}"
 
     def as_json(self) -> dict:
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}

@@ -101,6 +101,9 @@ def run(args) -> int:
         print(json.dumps(result, indent=2, default=str))
     else:
         print(format_steps(result))
+        from judge.libs import page_block   # hook: libraries served, requests blocked, page errors
+        for line in page_block(result):
+            print(line)
         steps_file = args.out / "steps.jsonl"
         if args.candidates > 0 and steps_file.exists():
             print(format_decisions([json.loads(x) for x in steps_file.read_text().splitlines() if x.strip()],

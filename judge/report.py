@@ -112,6 +112,10 @@ def format_summary(summary: dict, limit: int = 20) -> str:
     if summary["missing_list"]:
         out.append(f"not run: {len(summary['missing_list'])} ({', '.join(summary['missing_list'][:limit])})")
     out += weak_note(summary)
+    blocked = summary.get("blocked_request_tasks") or []
+    if blocked:   # hook (judge.libs): pages whose requests were blocked (rows: blocked_requests)
+        out.append(f"tasks with blocked requests: {len(blocked)} ({', '.join(blocked[:limit])}"
+                   + (", …" if len(blocked) > limit else "") + ")")
     return "\n".join(out)
 
 
@@ -180,6 +184,8 @@ def _task_html(run: RunDir, tid: str, row: dict | None, inline: bool) -> str:
     if trace.is_file():
         links.append(f'<a href="{_h(trace.relative_to(run.path).as_posix())}">trace.zip</a> '
                      f'<span class="muted">(<code>playwright show-trace {_h(trace)}</code>)</span>')
+    from judge.libs import page_block   # libraries served, requests blocked, page errors
+    notes += [f'<p class="muted libs">{_h(line.strip())}</p>' for line in page_block(row)]
     media = (get_scorer(row["family"]).report_section(row, run.artifacts_dir(tid), run.path, inline)
              if row.get("family") in FAMILIES else "")
     backends = ", ".join(f"{k}={v}" for k, v in (row.get("backends") or {}).items() if v)
@@ -246,6 +252,13 @@ def run(args) -> int:
         args.markdown.parent.mkdir(parents=True, exist_ok=True)
         args.markdown.write_text(markdown_table(header, rows), encoding="utf-8")
         print(f"leaderboard (Markdown): {args.markdown}")
+    from judge.libs import page_block
+    for r in runs:   # hook (judge.libs): one short block per task with blocked requests / libraries / page errors
+        for tid in r["task_ids"]:
+            block = page_block(r["latest"][tid]) if tid in r["latest"] else []
+            if block:
+                print(f"{r['name']} / {tid}:")
+                print("\n".join(block))
     if not args.no_html:
         for r in runs:
             print(f"report: {write_html(r, inline=args.inline)}")

@@ -18,6 +18,8 @@ import json
 import os
 from pathlib import Path
 
+from judge.browser.mirror import MODES as LIBRARY_MODES
+from judge.browser.mirror import default_mode, library_scope
 from judge.browser.runtime import Browser, BrowserError
 from judge.context import ScoringContext
 from judge.errors import JudgeError
@@ -43,7 +45,9 @@ async def score_page(task: Task, html: bytes | str | None, *, browser: Browser |
             return await score_page(task, html, context=ctx, artifacts=artifacts)
     row = {"task_id": task.id, "family": task.family,
            "page_sha256": hashlib.sha256(html).hexdigest() if html else None, "scorer_version": SCORER_VERSION}
-    row.update(await get_scorer(task.family).score(task, html, context, artifacts))
+    with library_scope(context.config.libraries) as libs:   # the page's CDN libraries (judge.browser.mirror)
+        row.update(await get_scorer(task.family).score(task, html, context, artifacts))
+    row.update(libs.row_fields())
     return row
 
 
@@ -67,11 +71,15 @@ def add_backend_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--time-base", default="absolute", choices=["absolute", "resampled"])
     p.add_argument("--scale", default="shared", choices=["shared", "own"])
     p.add_argument("--judge-model", default=None, help="provider/model for grounding, assertions and the visual rubric")
+    p.add_argument("--libraries", default=default_mode(), choices=LIBRARY_MODES,
+                   help="CDN libraries and web fonts the page requests: mirror (default; pinned versions served "
+                        "offline), nearest (also the nearest mirrored version of the same major), off (all blocked)")
 
 
 def config_from_args(args) -> ScoreConfig:
     return ScoreConfig(embedder=args.embedder, tracker=args.tracker, time_base=args.time_base,
-                       scale=args.scale, judge_model=args.judge_model, trace=bool(getattr(args, "trace", False)))
+                       scale=args.scale, judge_model=args.judge_model, trace=bool(getattr(args, "trace", False)),
+                       libraries=getattr(args, "libraries", None) or default_mode())
 
 
 
@@ -90,6 +98,7 @@ def score_in_own_browser(task: Task, html: bytes, config: ScoreConfig, artifacts
 
 def run(args) -> int:
     from judge.errors import UsageError
+    from judge.libs import page_block
     from judge.validate import require_valid
 
     task = load_task(args.task)
@@ -103,6 +112,8 @@ def run(args) -> int:
         print(json.dumps(row, indent=2, default=str))
     else:
         print(format_row(row))
+        for line in page_block(row):   # libraries served, requests blocked, page errors
+            print(line)
         for note in row.get("backend_notes", []):
             print(f"  note: {note}")
     return 0

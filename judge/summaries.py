@@ -55,6 +55,8 @@ def summarize(latest: dict[str, dict], task_ids: list[str] | None = None) -> dic
                                 "generation_failures": sum(r.get("error_kind") == "generation" for r in fscored),
                                 "page_errors": sum(r.get("error_kind") == "page" for r in fscored),
                                 **_metrics(fscored)}
+        if any("blocked_requests" in r for r in fscored):   # hook (judge.libs): tasks whose page had requests blocked
+            out["families"][fam]["blocked_request_tasks"] = sum(1 for r in fscored if r.get("blocked_requests"))
         if any("weak_steps" in r for r in fscored):   # passed steps whose only evidence was "pixels changed"
             out["families"][fam]["weak_steps"] = sum(int(r.get("weak_steps") or 0) for r in fscored)
     out["overall"] = _metrics(scored)
@@ -63,4 +65,5 @@ def summarize(latest: dict[str, dict], task_ids: list[str] | None = None) -> dic
     out["judge_error_list"] = [{"task_id": r["task_id"], "judge_error": r.get("judge_error")}
                                for r in rows if r.get("judge_error")]
     out["missing_list"] = missing
+    out["blocked_request_tasks"] = [r["task_id"] for r in scored if r.get("blocked_requests")]
     return out

@@ -203,3 +203,4 @@ class Browser:
             yield s
         finally:
             await s._close()
+            s.libraries.absorb(s.log)  # the scope's record of libraries served and requests blocked

@@ -3,8 +3,10 @@
 A candidate page is untrusted code. It is served from a virtual origin
 (`https://webjudge.test/`) by Playwright request routing: the page itself and files
 from the mounted folders (the task's assets, the page's own folder) are fulfilled from
-memory/disk; every other request (any other host, loopback, `file://`, `data:` that
-Playwright routes, WebSockets) is aborted and logged. Chromium is also launched so
+memory/disk; CDN URLs of pinned libraries and fonts are fulfilled from the offline mirror
+(`judge.browser.mirror`, per the session's `libraries` mode); every other request (any
+other host, loopback, `file://`, `data:` that Playwright routes, WebSockets) is aborted
+and logged. Chromium is also launched so
 that anything escaping the router fails: all DNS resolves to nothing and every
 connection goes to the judge's own proxy, `EgressSink`, which forwards nothing and
 records each attempt (see `runtime.LAUNCH_ARGS`).
@@ -18,6 +20,8 @@ import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+
+from judge.browser.mirror import serve as serve_library
 
 try:
     import resource
@@ -124,6 +128,9 @@ class SandboxHandlers:
                         self.log.add("blocked", f"{req.method} {req.url[:300]}")
                     await route.abort("aborted")
                     return
+            # hook: CDN libraries and fonts from the pinned offline mirror (judge.browser.mirror)
+            if not is_virtual(req.url) and await serve_library(self, route, req):
+                return
             if is_virtual(req.url):
                 hit = self.mounts.resolve(req.url)
                 if hit is None:

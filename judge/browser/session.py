@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from judge.browser.capture import CaptureMixin
+from judge.browser.mirror import current_use
 from judge.browser.limits import CLOCK_JS, MAX_PAGE_BYTES, BrowserError, PageError
 from judge.browser.sandbox import PAGE_URL, Mounts, SandboxHandlers, SandboxLog
 
@@ -27,6 +28,7 @@ class PageSession(CaptureMixin, SandboxHandlers):
     def __init__(self, browser, mounts: Mounts, viewport: tuple[int, int], timeout_s: float):
         self.browser, self.mounts, self.viewport, self.timeout_s = browser, mounts, viewport, timeout_s
         self.log = SandboxLog()
+        self.libraries = current_use()  # the library mirror and mode of the current scope (judge.browser.mirror)
         self.context = self.page = self.cdp = None
         self.loaded = False
         self.url = PAGE_URL

@@ -343,6 +343,26 @@ def _cli(args: argparse.Namespace) -> int:
         for problem in e.problems:
             print(f"error: {problem}", file=sys.stderr)
         print(f"imported {len(e.written)} samples into {args.out}, {len(e.problems)} problems")
+        _report_libraries(e.written)
         return 1
     print(f"imported {len(written)} samples into {args.out}")
+    _report_libraries(written)
     return 0
+
+
+def _report_libraries(written: list[Path]) -> None:
+    """Hook (judge.libs): reference pages that name libraries the offline mirror does not
+    serve; their tasks' oracle cannot run as recorded."""
+    from judge.libs import unmirrored
+
+    needy = []
+    for task_dir in written:
+        page = task_dir / "reference.html"
+        missing = unmirrored(page.read_text(encoding="utf-8", errors="replace")) if page.is_file() else []
+        if missing:
+            needy.append((task_dir.name, missing))
+    if needy:
+        print(f"{len(needy)} reference page(s) need libraries outside the mirror (blocked when judged; see `judge libs list`):")
+        for tid, missing in needy:
+            print(f"  {tid}: " + "; ".join(f"{m['url'][:100]} ({m['reason']})" for m in missing[:4])
+                  + (f"; +{len(missing) - 4} more" if len(missing) > 4 else ""))
