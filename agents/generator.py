@@ -41,7 +41,7 @@ from agents.contact_sheet import contact_sheets
 from agents.providers.base import (AuthError, GenerationConfig, ImagePart, Message, ProviderError, UnknownModel,
                                    VideoPart)
 from agents.providers.cost import CostMeter
-from agents.providers.offline import OfflineModel, PageUnavailable
+from agents.providers.offline import PageUnavailable
 from agents.providers.registry import get_model
 
 _VIDEO_MIME = {".mp4": "video/mp4", ".m4v": "video/mp4", ".webm": "video/webm", ".mov": "video/quicktime",
@@ -221,7 +221,7 @@ def needs_request(task: Any, model: Any, config: GenerationConfig | None = None,
     (that generation fails before any request)."""
     from judge.video import VideoError
 
-    if isinstance(model, OfflineModel):
+    if not getattr(model, "sends_requests", True):
         return False
     try:
         messages = build_messages(task, options)
@@ -244,7 +244,7 @@ async def generate(task: Any, model_spec: Any, config: GenerationConfig | None =
     model = get_model(model_spec, **model_kwargs) if own else model_spec
     label = getattr(model, "spec", str(model_spec))
     record = Generation(task_id=task.id, model=label)
-    if isinstance(model, OfflineModel):
+    if not getattr(model, "sends_requests", True):   # a baseline: its page comes from the task, no prompt
         try:
             record.html = model.page(task)
         except PageUnavailable as e:

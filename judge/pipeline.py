@@ -284,8 +284,7 @@ async def evaluate(tasks: list[Task], run: RunDir, opts: EvalOptions, *, browser
                                       browser=browser, judge_cache=cache, meter=meter) as ctx:
                 await _evaluate(model, run, opts, tasks, ctx, scorer, progress, cache, meter, result, t0)
         finally:
-            if hasattr(model, "aclose"):
-                await model.aclose()
+            await model.aclose()
     return result
 
 

@@ -258,6 +258,7 @@ class Model(ABC):
     label: ClassVar[str]                    # human name for messages ("OpenAI")
     key_env: ClassVar[tuple[str, ...]]      # env variables holding the key, in order
     supports_video: ClassVar[bool] = False
+    sends_requests: ClassVar[bool] = True   # False: answers from the task itself (the offline baselines)
     max_images: ClassVar[int | None] = None
     wire_version: ClassVar[int] = 1         # bump when the message layout sent changes
     default_concurrency: ClassVar[int] = 4

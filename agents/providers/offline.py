@@ -51,6 +51,7 @@ class OfflineModel:
     """A baseline addressed like a model (`reference`, `blank`, `first-frame`, `replay:DIR`)."""
 
     provider = "offline"
+    sends_requests = False    # the page comes from the task (`page`), no prompt is sent
 
     def __init__(self, name: str):
         name = name.removeprefix("offline/")
@@ -74,6 +75,9 @@ class OfflineModel:
     def require_key(self) -> str:
         """A baseline needs no API key."""
         return ""
+
+    async def aclose(self) -> None:
+        """Nothing to close (the same interface as a provider model)."""
 
     def __repr__(self) -> str:
         return f"<OfflineModel {self.name}>"
