@@ -321,6 +321,8 @@ async def _evaluate(model: Any, run: RunDir, opts: EvalOptions, tasks: list[Task
         await _run_all([ev.one(t) for t in todo])
         failed = False
     finally:
+        if bar is not None:
+            bar.close()
         result.cost = meter.summary()
         result.elapsed_s = round(time.monotonic() - t0, 3)
         meta["history"][-1].update(finished=now_iso(), judged=len(result.judged), elapsed_s=result.elapsed_s,

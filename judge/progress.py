@@ -1,5 +1,6 @@
-"""What `judge evaluate` shows while it runs: a progress bar with ETA on a TTY (redrawn), one
-plain line per task otherwise, and the one-line description of a result row."""
+"""What `judge evaluate` shows while it runs: a progress bar with ETA on a TTY (rich,
+redrawn in place), one plain line per task otherwise, and the one-line description of a
+result row."""
 from __future__ import annotations
 
 import sys
@@ -10,13 +11,27 @@ from judge.summaries import HEADLINE
 
 
 class Progress:
-    """Progress on stderr: a redrawn bar with ETA on a TTY, else one plain line per task."""
+    """Progress on stderr: a redrawn bar with ETA on a TTY, else one plain line per task.
+    `close()` ends the bar (also when a run stops early)."""
 
     def __init__(self, total: int, stream=None, tty: bool | None = None, width: int = 28):
         self.total, self.done, self.judge_errors, self.width = total, 0, 0, width
         self.stream = stream if stream is not None else sys.stderr
         self.tty = self.stream.isatty() if tty is None else tty
         self.t0 = time.monotonic()
+        self._bar = self._task = None
+        if self.tty:
+            from rich.console import Console
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeElapsedColumn,
+                                       TimeRemainingColumn)
+
+            console = Console(file=self.stream, force_terminal=True, width=100, highlight=False)
+            self._bar = Bar(TextColumn("judging"), BarColumn(bar_width=width), MofNCompleteColumn(),
+                            TextColumn("elapsed"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                            TextColumn("{task.fields[errors]}"), console=console, auto_refresh=False,
+                            transient=False)
+            self._task = self._bar.add_task("judging", total=total, errors="")
+            self._bar.start()
 
     @staticmethod
     def _clock(s: float) -> str:
@@ -31,17 +46,21 @@ class Progress:
     def update(self, row: dict) -> None:
         self.done += 1
         self.judge_errors += bool(row.get("judge_error"))
-        if self.tty:
-            fill = int(self.width * self.done / max(1, self.total))
-            extra = f"  {self.judge_errors} judge error(s)" if self.judge_errors else ""
-            self.stream.write(f"\r[{'#' * fill}{'.' * (self.width - fill)}] {self.done}/{self.total}  "
-                              f"elapsed {self._clock(time.monotonic() - self.t0)}  ETA {self.eta()}{extra}   ")
+        if self._bar is not None:
+            errors = f"{self.judge_errors} judge error(s)" if self.judge_errors else ""
+            self._bar.update(self._task, advance=1, errors=errors)
+            self._bar.refresh()
             if self.done == self.total:
-                self.stream.write("\n")
+                self.close()
         else:
             self.stream.write(f"[{self.done}/{self.total}] {row['task_id']}: {describe(row)}  "
                               f"({row.get('wall_s', 0):.1f} s, ETA {self.eta()})\n")
-        self.stream.flush()
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            bar, self._bar = self._bar, None
+            bar.stop()
 
 
 def describe(row: dict) -> str:

@@ -289,7 +289,9 @@ def test_limit_and_progress_lines(suite, tmp_path, browser, run, opts):
     for i in range(4):
         bar.update({"task_id": f"t{i}", "judge_error": "x" if i == 2 else None})
     text = tty.getvalue()
-    assert text.count("\r") == 4 and "4/4" in text and "1 judge error(s)" in text and text.endswith("\n")
+    # one line redrawn in place (rich): a carriage return per redraw, the final state, then a newline
+    assert text.count("\r") >= 4 and "4/4" in text and "1 judge error(s)" in text
+    assert text.replace("\x1b[?25h", "").endswith("\n") and text.count("\n") == 1
 
 
 def test_unknown_model_fails_before_writing(suite, tmp_path, browser, run, opts):
