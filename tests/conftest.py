@@ -1,4 +1,7 @@
-"""Shared fixtures: one event loop and one real Chromium for the whole session."""
+"""Shared fixtures: one event loop and one real Chromium for the whole session, the recorded
+interactive-judge tasks, a clean provider environment. Test modules live in folders grouped
+like the code (tests/metrics, tests/agents, tests/judge, tests/suite, tests/hostile,
+tests/corpus); builders they share are in the tests/helpers package."""
 from __future__ import annotations
 
 import asyncio
@@ -8,10 +11,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-PAGES = Path(__file__).with_name("pages")
 sys.path.insert(0, str(ROOT))
 
+from tests.helpers.http_replay import KEY_ENVS  # noqa: E402
+from tests.helpers.judge_pages import (  # noqa: E402
+    GROCERY_ACTIONS,
+    SETTINGS,
+    SETTINGS_ACTIONS,
+    VP,
+    grocery_page,
+)
+from tests.helpers.paths import PAGES, SHARED  # noqa: E402,F401 (re-exported)
+from tests.helpers.tasks import record_test_task  # noqa: E402
 
 # Modules whose tests start Chromium other than through the `browser` fixture (the `judge`
 # command in-process or as a subprocess, their own Playwright): all their tests are `browser`.
@@ -64,15 +75,21 @@ def run(loop):
     return loop.run_until_complete
 
 
-def record_test_task(run, browser, root: Path, html: str, actions: list[dict], *, task_id: str, viewport,
-                     fps: float = 10):
-    """Record an interactive task from `html` and action dicts (the reference page is written
-    to `root/src/reference.html`, the task to `root/task`) and load it."""
-    from judge.record import record_interactive
-    from judge.tasks import Action, load_task
+@pytest.fixture
+def clean_env(monkeypatch, tmp_path):
+    """No provider keys or base URLs from the developer's shell; cache in tmp."""
+    for var in KEY_ENVS:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    return monkeypatch
 
-    (root / "src").mkdir(parents=True, exist_ok=True)
-    (root / "src" / "reference.html").write_text(html)
-    run(record_interactive(browser, root / "src" / "reference.html", [Action.model_validate(a) for a in actions],
-                           root / "task", task_id=task_id, viewport=viewport, fps=fps))
-    return load_task(root / "task")
+
+@pytest.fixture(scope="session")
+def tasks(browser, loop, tmp_path_factory):
+    """The interactive-judge test tasks (tests/helpers/judge_pages.py) by name (recorded once per test session at 10 fps)."""
+    root = tmp_path_factory.mktemp("judge_tasks")
+    out = {}
+    for name, html, actions in (("groceries", grocery_page(), GROCERY_ACTIONS), ("settings", SETTINGS, SETTINGS_ACTIONS)):
+        out[name] = record_test_task(loop.run_until_complete, browser, root / name, html, actions, task_id=name,
+                                     viewport=VP)
+    return out

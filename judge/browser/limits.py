@@ -30,7 +30,7 @@ LAUNCH_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--disable-threaded-animation",
     # frames are produced when the judge asks (seek, capture), not paced to a 60 Hz
-    # display: about 15 % faster captures, the same pixels (tests/test_browser_determinism.py)
+    # display: about 15 % faster captures, the same pixels (tests/judge/test_browser_determinism.py)
     "--disable-frame-rate-limit",
     # Defence in depth behind request routing: nothing resolves, every connection goes
     # to the judge's egress sink (a proxy that forwards nothing: sandbox.EgressSink; the
