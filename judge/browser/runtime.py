@@ -39,11 +39,30 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from judge.browser.capture import decode_png  # noqa: F401 (re-exported)
-from judge.browser.limits import (CLOCK_JS, DEFAULT_PAGE_BUDGET_S, DEFAULT_TIMEOUT_S, FRAME_BUDGET_S,  # noqa: F401
-                                  IGNORED_DEFAULT_ARGS, JS_HEAP_MB, LAUNCH_ARGS, MAX_PAGE_BYTES, RENDERER_MEMORY_MB,
-                                  BrowserError, PageError, chromium_path)
-from judge.browser.sandbox import (EgressSink, Mounts, kill_tree, limit_renderers, proc_alive, proc_cmdline, proc_cpu,
-                                   proc_stat)
+from judge.browser.limits import (  # noqa: F401
+    CLOCK_JS,
+    DEFAULT_PAGE_BUDGET_S,
+    DEFAULT_TIMEOUT_S,
+    FRAME_BUDGET_S,
+    IGNORED_DEFAULT_ARGS,
+    JS_HEAP_MB,
+    LAUNCH_ARGS,
+    MAX_PAGE_BYTES,
+    RENDERER_MEMORY_MB,
+    BrowserError,
+    PageError,
+    chromium_path,
+)
+from judge.browser.sandbox import (
+    EgressSink,
+    Mounts,
+    kill_tree,
+    limit_renderers,
+    proc_alive,
+    proc_cmdline,
+    proc_cpu,
+    proc_stat,
+)
 from judge.browser.session import PageSession
 
 

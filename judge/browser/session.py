@@ -17,9 +17,10 @@ import time
 from pathlib import Path
 
 from judge.browser.capture import CaptureMixin
-from judge.browser.mirror import current_use
 from judge.browser.limits import CLOCK_JS, MAX_PAGE_BYTES, BrowserError, PageError
+from judge.browser.mirror import current_use
 from judge.browser.sandbox import PAGE_URL, Mounts, SandboxHandlers, SandboxLog
+
 
 class PageSession(CaptureMixin, SandboxHandlers):
     """One page in its own context, under the virtual clock and the sandbox (request
