@@ -178,6 +178,18 @@ def test_api_down_raises_judge_error_then_resumes_without_rejudging(run, browser
     assert r["ifs"] == 1.0 and jr.node_calls["load"] == 0 and jr.node_calls["ground"] == 2
 
 
+def test_judge_model_calls_count_against_the_runs_budget(run, browser, cart):
+    from agents.providers import CostMeter
+
+    fake, meter = FakeJudge(), CostMeter(max_cost=0.0)     # a run whose --max-cost is used up
+    with pytest.raises(JudgeError, match="budget of \\$0.0000 used up"):
+        run_judge(run, browser, cart, fake, meter=meter)
+    assert fake.requests == []                              # refused before any request
+    spent = CostMeter()
+    run_judge(run, browser, cart, FakeJudge(), meter=spent)
+    assert spent.calls > 0                                  # every uncached judge call is metered
+
+
 def test_cache_makes_a_rerun_free(run, browser, cart, tmp_path, monkeypatch):
     monkeypatch.setenv("WEBJUDGE_CACHE_DIR", str(tmp_path / "llm"))
     config = ScoreConfig(embedder="classic")
