@@ -8,8 +8,13 @@ and the page is saved before it is scored), then **score** (`judge.score.score_p
 with the task's artifacts folder), then **one row** appended to `results.jsonl`.
 
 Resume: a task is skipped when its latest row has no `judge_error`, the same `score_key`
-(scorer version + resolved backends + scoring options) and the `page_sha256` of the saved
-page (`None` for a failed generation, whose record is kept and never regenerated).
+(scorer version + resolved backends + scoring options: `ScoringContext.key`) and the
+`page_sha256` of the saved page (`None` for a failed generation, whose record is kept and
+never regenerated). Rows carry a provenance stamp (scorer code, task folder, prompt); a
+finished row stamped differently makes the run refuse unless `--rescore` (`stamp_problems`).
+
+The live resources (browser, metrics pool, render slots, judge model, its cache and the
+cost meter shared with generation) are one `judge.context.ScoringContext`, built once.
 Failures are kept apart:
 - generation failure of the model (`error_kind` "model": refusal, no HTML, missing replay
   page) -> scored like an empty page (exec false, zeros), `error` set, listed;
@@ -61,7 +66,7 @@ from judge.score import JudgeError, score_page
 from judge.scorers import get_scorer
 from judge.tasks import Task
 
-Scorer = Callable[..., Awaitable[dict]]
+Scorer = Callable[..., Awaitable[dict]]   # scorer(task, html, context=, artifacts=) -> row
 
 
 @dataclass

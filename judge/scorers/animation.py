@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import os
 import tempfile
 from concurrent.futures.process import BrokenProcessPool
@@ -73,10 +74,9 @@ def reference_features(task: Task, embedder, tracker, config: ScoreConfig):
             path.unlink(missing_ok=True)  # a corrupt cache entry is recomputed
     frames = reference_frames(task)
     feats = prepare_video(frames, embedder, tracker)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + f".{os.getpid()}.tmp.npz")
-    feats.save(tmp)
-    tmp.replace(path)
+    buf = io.BytesIO()
+    feats.save(buf)
+    atomic_write(path, buf.getvalue(), fsync=False)   # a cache entry: rename is enough
     return feats, frames
 
 
