@@ -1,8 +1,8 @@
 """`judge evaluate --executor ray` on a real Ray cluster of three nodes on this machine
 (`ray.cluster_utils.Cluster`: a head without CPUs and two 1-CPU worker nodes, each with
 its own raylet and worker processes), started once for the module: rows equal a local
-run's, a node killed mid-run and the driver SIGKILLed lose and duplicate nothing, a task
-over the time limit is cancelled as a judge error, and a node whose Chromium differs
+run's, a node killed mid-run and the driver SIGKILLed lose and duplicate nothing, Ctrl-C
+ends a run cleanly (exit 130), a task over the time limit is cancelled as a judge error, and a node whose Chromium differs
 (its fingerprint set through `WEBJUDGE_NODE_FINGERPRINT` when it starts) is refused.
 
 The suite: two animation clips (320x240, 1 s) recorded here and the shipped
@@ -211,12 +211,37 @@ def _complete_rows(path: Path) -> int:
         return 0
 
 
+def _default_sigint():
+    signal.signal(signal.SIGINT, signal.SIG_DFL)   # a background shell may hand it down ignored
+
+
+def _driver(suite: Path, out: Path, cluster, cache: Path):
+    """(env, argv) of `judge evaluate SUITE --executor ray` on the module's cluster, as its own process."""
+    env = {**os.environ, "WEBJUDGE_CACHE_DIR": str(cache), "PYTHONPATH": str(ROOT)}
+    return env, [sys.executable, "-m", "judge.evaluate", str(suite), "--model", "reference", "--out", str(out), "--embedder", "classic", "--tracker", "opencv", "--no-report",
+                 "--executor", "ray", "--ray-address", cluster.address, "--workers", "2"]
+
+
+def test_ctrl_c_ends_a_run_cleanly(suite, cluster, cache, tmp_path):
+    out = tmp_path / "interrupted"
+    env, cmd = _driver(suite, out, cluster, cache)
+    # Ctrl-C once the actors are up and scoring (run.json is written after they started)
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, start_new_session=True, preexec_fn=_default_sigint,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (out / "run.json").exists():
+        assert proc.poll() is None and time.monotonic() < deadline, "the actors did not start"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    err = proc.communicate(timeout=60)[1]
+    assert proc.returncode == 130 and "judge: interrupted" in err, err[-2000:]
+    assert _complete_rows(out / "results.jsonl") < 3, "the Ctrl-C came too late to interrupt anything"
+    assert json.loads((out / "run.json").read_text())["history"][-1]["finished"]   # closed cleanly
+
+
 def test_the_driver_sigkilled_mid_run_resumes(suite, cluster, cache, tmp_path):
     out = tmp_path / "killed"
-    env = {**os.environ, "WEBJUDGE_CACHE_DIR": str(cache), "PYTHONPATH": str(ROOT)}
-    cmd = [sys.executable, "-m", "judge.evaluate", str(suite), "--model", "reference", "--out", str(out),
-           "--embedder", "classic", "--tracker", "opencv", "--no-report", "--executor", "ray",
-           "--ray-address", cluster.address, "--workers", "2"]
+    env, cmd = _driver(suite, out, cluster, cache)
     first = subprocess.Popen(cmd, cwd=tmp_path, env=env, start_new_session=True,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
