@@ -240,7 +240,10 @@ class RayExecutor(Executor):
                     unpack(out["artifacts"], artifacts)
             if out.get("row") is not None:
                 used = self._used.setdefault(fp.get("id") or fp.get("host"), {
-                    **{k: fp.get(k) for k in ("host", "ip", "id", *COMPARED)}, "tasks": 0})
+                    **{k: fp.get(k) for k in ("host", "ip", "id", *COMPARED)}, "tasks": 0, "overhead_ms": 0.0})
+                # dispatch, transfers, (un)packing: the call's time outside score_page, mean per task
+                overhead = max(0.0, time.monotonic() - t0 - (out.get("score_s") or 0.0)) * 1000
+                used["overhead_ms"] = round((used["overhead_ms"] * used["tasks"] + overhead) / (used["tasks"] + 1), 1)
                 used["tasks"] += 1
                 return Outcome(out["row"], None, attempts, node)
             error = out.get("judge_error") or "judge error"

@@ -16,7 +16,8 @@ the resolved backends in its process). It never writes the run directory:
   driver's `artifacts/<task>/.judge` (judge checkpoints: an interrupted judgment
   resumes like a local one); `budget` the USD left under `--max-cost`.
   Returns `{"row", "judge_error", "traceback", "retry", "artifacts" (tar of the task's
-  artifacts), "cost" (CostMeter.summary of this task's judge-model calls)}`: a
+  artifacts), "cost" (CostMeter.summary of this task's judge-model calls), "score_s"
+  (seconds inside `score_page`: the rest of a call is the executor's overhead)}`: a
   `JudgeError` is a judge error to retry, any other exception a scorer bug (traceback,
   not retried), as in the local executor. Ray is imported only by the driver's
   `ray.remote(ScoringWorker)`; this module imports no Ray at import time.
@@ -31,6 +32,7 @@ import os
 import shutil
 import tarfile
 import tempfile
+import time
 import traceback
 from pathlib import Path
 
@@ -136,6 +138,7 @@ class ScoringWorker:
         from judge.tasks import Task
 
         await self.ready()
+        score_s = 0.0
         self.ctx.meter = meter = CostMeter(budget)
         art = Path(tempfile.mkdtemp(prefix="webjudge-artifacts-"))
         out = {"row": None, "judge_error": None, "traceback": None, "retry": False, "artifacts": None}
@@ -144,7 +147,11 @@ class ScoringWorker:
                 task = Task(spec=spec, root=await self._task_root(tree_sha, task_box))
                 if state:
                     unpack(state, art / ".judge")
-                out["row"] = await score_page(task, html, context=self.ctx, artifacts=art)
+                t0 = time.monotonic()
+                try:
+                    out["row"] = await score_page(task, html, context=self.ctx, artifacts=art)
+                finally:
+                    score_s = time.monotonic() - t0
             except JudgeError as e:
                 out.update(judge_error=str(e) or "JudgeError", retry=True)
             except Exception as e:  # a scorer bug: the judge's failure, never the page's
@@ -152,7 +159,7 @@ class ScoringWorker:
             out["artifacts"] = pack_dir(art)
         finally:
             shutil.rmtree(art, ignore_errors=True)
-        out["cost"] = meter.summary()
+        out["cost"], out["score_s"] = meter.summary(), score_s
         return out
 
     async def close(self) -> None:
