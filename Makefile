@@ -30,8 +30,8 @@ system:
 $(STAMP): pyproject.toml
 	@[ -x $(PY) ] || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
-	$(PY) -m pip install -q -e '.[dreamsim,dev]' 2>&1 | grep -vE "is ignored|^\s*$$" || true
-	$(PY) -c "import judge, agents, metrics, playwright, dreamsim, torchvision, av, cv2, langgraph" 
+	$(PY) -m pip install -q -e '.[dreamsim,dev,ray]' 2>&1 | grep -vE "is ignored|^\s*$$" || true
+	$(PY) -c "import judge, agents, metrics, playwright, dreamsim, torchvision, av, cv2, langgraph, ray" 
 	touch $(STAMP)
 
 # The offline library mirror (judge/libraries.lock.json): fetched from the npm registry once,

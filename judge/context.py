@@ -10,6 +10,12 @@ model (resolved once from `config.judge_model`, closed at the end, its answers c
 under the run's cache policy, its spend metered into the run's `CostMeter`), the
 resolved backend names (with the library mirror's lock) and the scoring identity
 (`identity`, `key` = `score_key`).
+
+Every process that scores runs its BLAS with one thread (`pin_blas_threads`: this one
+when the context opens, each metrics worker when it starts): float32 matrix products
+(cosine distances of embeddings, the classic embedder's einsum) round differently with
+another thread count, and a score must not depend on the core count of the machine that
+computed it (`judge.executors`: a Ray actor and a local run give the same floats).
 """
 from __future__ import annotations
 
@@ -30,6 +36,30 @@ def _init_metrics_worker(threads: int) -> None:
 
     cv2.setNumThreads(threads)
     import metrics.animation  # noqa: F401  (imports paid once, before the first task)
+
+    pin_blas_threads()
+
+
+_BLAS: list[str] = []
+
+
+def pin_blas_threads() -> str | None:
+    """One thread for every BLAS library loaded in this process (numpy's, OpenCV's; the
+    metrics are imported first so theirs are loaded). Returns their kernels, e.g.
+    `openblas:Haswell` (a node's fingerprint: other kernels may round differently)."""
+    import metrics.animation  # noqa: F401
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    threadpool_limits(1, user_api="blas")
+    kernels = sorted({f"{i.get('internal_api')}:{i.get('architecture')}" for i in threadpool_info()
+                      if i.get("user_api") == "blas"})
+    _BLAS[:] = kernels
+    return ",".join(kernels) or None
+
+
+def blas_kernels() -> str | None:
+    """The BLAS kernels `pin_blas_threads` found (None before it ran, or without BLAS)."""
+    return ",".join(_BLAS) or None
 
 
 def metrics_pool(workers: int) -> ProcessPoolExecutor:
@@ -83,6 +113,7 @@ class ScoringContext:
                 self._pools.append(self.pool)
             for s in self.scorers:   # in the pool when there is one: it warms it up
                 self.backends.update(await s.backends(self.config, self.pool))
+            await asyncio.to_thread(pin_blas_threads)
             self.backends["library_lock"] = None if self.config.libraries == "off" else lock().sha256
             self.identity = self.config.identity(self.backends)
             self.key = self.config.key(self.backends)

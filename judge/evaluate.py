@@ -3,12 +3,15 @@
     judge evaluate tasks/ --model reference                 # -> runs/reference/
     judge evaluate tasks/ --model openai/gpt-4o --workers 2 --max-cost 5 --out runs/gpt4o
     judge evaluate tasks/ --model openai/gpt-4o --out runs/gpt4o --embedder dreamsim --rescore
+    judge evaluate tasks/ --model openai/gpt-4o --executor ray --ray-address auto   # on a Ray cluster
 
 Re-running the same command resumes the run directory (see `judge.pipeline` and
 docs/CONTRACTS.md): finished tasks are skipped, saved pages are never regenerated,
 judge errors are retried. A directory made with another model or generation setup is
 refused; one made with another scoring setup is re-scored only with `--rescore`.
 At the end: the per-family summary table, `RUN/summary.json` and `RUN/report.html`.
+`--executor ray` scores on a pool of Ray actors (`judge.executors.ray`): the same rows,
+the nodes used listed at the end (and in summary.json `nodes`).
 
 Exit codes: 0 every task has a score; 1 some tasks have judge errors or were not run
 (budget): re-run to retry them; 2 bad input, one line naming the file or flag and the
@@ -36,8 +39,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="provider/model, or an offline baseline: reference, blank, "
                    "first-frame, replay:DIR")
     p.add_argument("--out", type=Path, default=None, help="run directory (default: runs/<model-slug>)")
-    p.add_argument("--workers", type=int, default=1, help="pages in the browser at once; N > 1 also runs the "
-                   "animation metrics in N processes, overlapping the next renders (default 1: one task at a time)")
+    p.add_argument("--workers", type=int, default=None, help="pages in the browser at once; N > 1 also runs the "
+                   "animation metrics in N processes, overlapping the next renders (default 1: one task at a time); "
+                   "with --executor ray: Ray actors, each with its own Chromium (default: the cluster's CPUs / 2)")
+    p.add_argument("--executor", choices=["local", "ray"], default="local",
+                   help="where pages are scored: local (this process, default) or ray (a pool of Ray actors; "
+                        "needs the ray extra: pip install 'webjudge[ray]')")
+    p.add_argument("--ray-address", default=None, help="with --executor ray: auto (the cluster this machine is in), "
+                   "ray://HOST:PORT (Ray client) or HOST:PORT (default: start a local Ray instance)")
     p.add_argument("--gen-workers", type=int, default=None, help="generations at once (default: max(4, workers))")
     p.add_argument("--limit", type=int, default=None, help="only the first N tasks (sorted by folder)")
     p.add_argument("--base-url", default=None, help="API base URL (OpenAI-compatible servers, proxies)")
@@ -78,8 +87,9 @@ def options_from_args(args):
     return EvalOptions(model=args.model, score=score,
                        generation=GenerationConfig(temperature=args.temperature, max_tokens=args.max_tokens,
                                                    seed=args.seed),
-                       gen_options=gen_opts, base_url=args.base_url, max_cost=args.max_cost, workers=args.workers,
-                       gen_workers=args.gen_workers, limit=args.limit, judge_retries=args.judge_retries,
+                       gen_options=gen_opts, base_url=args.base_url, max_cost=args.max_cost,
+                       workers=args.workers if args.workers is not None or args.executor == "ray" else 1,
+                       executor=args.executor, ray_address=args.ray_address, gen_workers=args.gen_workers, limit=args.limit, judge_retries=args.judge_retries,
                        task_timeout_s=args.task_timeout, rescore=args.rescore,
                        command=getattr(args, "command_line", None) or ["judge", *sys.argv[1:]])
 
@@ -93,8 +103,14 @@ def run(args) -> int:
     from judge.validate import require_valid
     from metrics.embedders import BackendUnavailable
 
-    if args.workers < 1 or (args.gen_workers is not None and args.gen_workers < 1):
+    if (args.workers is not None and args.workers < 1) or (args.gen_workers is not None and args.gen_workers < 1):
         raise UsageError("--workers/--gen-workers: must be >= 1")
+    if args.ray_address is not None and args.executor != "ray":
+        raise UsageError("--ray-address: only with --executor ray")
+    if args.executor == "ray":
+        from judge.executors.ray import _ray
+
+        _ray()   # Ray missing: exit 2 before any work
     if args.limit is not None and args.limit < 1:
         raise UsageError("--limit: must be >= 1")
     for flag, spec in (("--model", args.model), ("--judge-model", args.judge_model)):
@@ -131,6 +147,8 @@ def _finish(args, run_dir: RunDir, opts, result) -> int:
     summary = {**info["summary"], "run": str(run_dir.path), "model": opts.model, "session": result.session,
                "judged_this_session": len(result.judged), "skipped_finished": len(result.skipped),
                "not_run": result.not_run, "elapsed_s": result.elapsed_s, "cost": result.cost, "notes": result.notes}
+    if result.executor != "local":
+        summary.update(executor=result.executor, nodes=result.nodes)
     run_dir.write_summary(summary)
     if args.json:
         print(json.dumps(summary, indent=2, default=str))
@@ -138,6 +156,10 @@ def _finish(args, run_dir: RunDir, opts, result) -> int:
         print(f"{run_dir.path}: {opts.model}: judged {len(result.judged)}, already finished {len(result.skipped)}"
               f", {result.elapsed_s:.1f} s")
         print(format_summary(summary))
+        if result.executor != "local":
+            print(f"executor: {result.executor}, {len(result.nodes)} node(s): " + ", ".join(
+                f"{n.get('host')} {n.get('ip') or ''} {(n.get('id') or '')[:8]} ({n['tasks']} task(s))"
+                for n in result.nodes))
         for note in result.notes:
             print(f"note: {note}")
     if not args.no_report:

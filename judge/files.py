@@ -7,7 +7,8 @@
 - `cache_dir(kind)`: `$WEBJUDGE_CACHE_DIR/<kind>`, else `~/.cache/webjudge/<kind>`
   (`features`: reference features and filmstrips, `llm`: model responses, `ocr`,
   `previews`: browser-playable videos made by `judge view`, `libs`: the offline library mirror,
-  `judge.browser.mirror`).
+  `judge.browser.mirror`, `tasks`: task folders a Ray worker received, by tree hash,
+  `judge.executors.ray_actor`).
 - `tree_sha256(folder)`: one digest of every file under a folder (relative paths and
   contents; remembered per process while no file's size or mtime changes).
 - `code_sha256(*modules)`: one digest of the source of modules and packages of ours
@@ -20,7 +21,7 @@ import os
 import tempfile
 from pathlib import Path
 
-CACHE_KINDS = ("features", "llm", "ocr", "previews", "libs")
+CACHE_KINDS = ("features", "llm", "ocr", "previews", "libs", "tasks")
 
 
 def atomic_write(path: Path | str, data: bytes | str, *, fsync: bool = True) -> Path:

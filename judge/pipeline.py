@@ -32,22 +32,22 @@ written, or whose disk is nearly full, fails (`RunDir.check_writable`). A write 
 mid-run (a full disk) stops the run with a `RunError` naming the file; the rows already
 written stay (a re-run resumes).
 
-Concurrency: `workers` = N pages in the shared `Browser` at once (a context each: an
-animation render, or a whole interactive judgment). With N > 1 the animation metrics run
-in a pool of N processes (`judge.context.metrics_pool`) and up to N more tasks may be there
-while the next pages render (two stages, 2N tasks in flight); N = 1 is strictly one task
-at a time. Generation runs ahead with `gen_workers` calls at once.
+Where pages are scored is the executor's business (`judge.executors`): `local` (default;
+`workers` = N pages in the shared `Browser` at once, the animation metrics in a pool of N
+processes when N > 1, two stages so 2N tasks in flight; N = 1 is strictly one task at a
+time) or `ray` (a pool of Ray actors, each with its own Chromium; `workers` actors,
+default the cluster's CPUs / 2). Either way this module builds every row and is the only
+writer of the run directory; each row records the `node` it was scored on. Generation
+runs here, ahead, with `gen_workers` calls at once.
 """
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import hashlib
 import os
 import sys
 import time
-import traceback
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
@@ -57,12 +57,12 @@ from agents.generator import GenerateOptions, generate, needs_request, prompt_st
 from agents.providers import AuthError, BudgetExceeded, CostMeter, GenerationConfig, get_model
 from judge.browser.runtime import Browser
 from judge.context import ScoringContext
+from judge.executors import Executor, make_executor
 from judge.files import code_sha256, tree_sha256
 from judge.progress import Progress
 from judge.records import SCORER_VERSION, Provenance, ScoreConfig
-from judge.runs import (DISK_FULL, RunDir, RunError, check_resumable, now_iso, task_list_sha256, versions,
-                        write_error, writing)
-from judge.score import JudgeError, score_page
+from judge.runs import RunDir, RunError, check_resumable, now_iso, task_list_sha256, versions
+from judge.score import JudgeError, score_page  # noqa: F401 (JudgeError re-exported)
 from judge.scorers import get_scorer
 from judge.tasks import Task
 
@@ -80,8 +80,10 @@ class EvalOptions:
     base_url: str | None = None
     model_kwargs: dict = field(default_factory=dict)  # to get_model: api_key, http_client, max_attempts, ...
     max_cost: float | None = None
-    workers: int = 1
+    workers: int | None = 1             # local: pages at once (None: 1); ray: actors (None: cluster CPUs / 2)
     gen_workers: int | None = None      # default: max(4, workers)
+    executor: str = "local"             # local | ray (judge.executors)
+    ray_address: str | None = None      # ray: "auto", "ray://host:port", "host:port"; None: a local Ray instance
     limit: int | None = None
     judge_retries: int = 1              # extra attempts after a JudgeError, within one run
     task_timeout_s: float = 900.0       # a task's scoring beyond this is a judge error
@@ -106,6 +108,8 @@ class EvalResult:
     cost: dict = field(default_factory=dict)
     repaired_bytes: int = 0
     notes: list[str] = field(default_factory=list)
+    executor: str = "local"
+    nodes: list[dict] = field(default_factory=list)     # ray: the nodes that scored tasks this session
 
 
 def _sha(data: bytes | None) -> str | None:
@@ -121,18 +125,14 @@ def is_finished(row: dict | None, score_key: str, page_sha256: str | None) -> bo
 class _Evaluation:
     """One session of `evaluate` (state shared by the task coroutines)."""
 
-    def __init__(self, model: Any, run: RunDir, opts: EvalOptions, ctx: ScoringContext, scorer: Scorer,
+    def __init__(self, model: Any, run: RunDir, opts: EvalOptions, ctx: ScoringContext, executor: Executor,
                  progress: Progress | None, cache: ResponseCache, meter: CostMeter, result: EvalResult):
-        self.model, self.run, self.opts, self.ctx, self.scorer = model, run, opts, ctx, scorer
+        self.model, self.run, self.opts, self.ctx, self.executor = model, run, opts, ctx, executor
         self.progress, self.score_key, self.result = progress, ctx.key, result
         self.cache, self.meter = cache, meter
         self.budget_exhausted = False
-        self.gen_sem = asyncio.Semaphore(opts.gen_workers or max(4, opts.workers))
-        # N workers: N pages in the browser at once (an animation render or a whole interactive
-        # judgment); with a metrics pool, N more tasks may be in the pool meanwhile.
-        n = max(1, opts.workers)
-        self.browser_slots = ctx.render_slots
-        self.task_slots = asyncio.Semaphore(2 * n if ctx.pool is not None else n)
+        self.gen_sem = asyncio.Semaphore(opts.gen_workers or max(4, opts.workers or executor.slots))
+        self.task_slots = asyncio.Semaphore(executor.slots)  # tasks the executor is handed at once
 
     async def page(self, task: Task) -> tuple[bytes | None, dict | None]:
         """(page, generation record); (None, None) when no page could be asked for (budget)."""
@@ -159,32 +159,6 @@ class _Evaluation:
         self.run.save_generation(task.id, record)
         return (gen.html.encode("utf-8") if gen.html is not None else None), record
 
-    async def score(self, task: Task, html: bytes | None) -> tuple[dict | None, str | None, int]:
-        """(score row, judge error, attempts)."""
-        artifacts = self.run.artifacts_dir(task.id)
-        error, attempts = None, 0
-        holds_browser = get_scorer(task.family).holds_browser
-        for attempts in range(1, self.opts.judge_retries + 2):
-            try:
-                async with self.browser_slots if holds_browser else contextlib.nullcontext():
-                    row = await asyncio.wait_for(self.scorer(task, html, context=self.ctx, artifacts=artifacts),
-                                                 self.opts.task_timeout_s)
-                return row, None, attempts
-            except JudgeError as e:
-                error = str(e) or "JudgeError"
-                self.ctx.renew_pool()
-            except asyncio.TimeoutError:
-                error = f"scoring took longer than {self.opts.task_timeout_s:g} s"
-            except Exception as e:  # a scorer bug is the judge's failure, never the page's
-                if isinstance(e, OSError) and e.errno in DISK_FULL:  # nowhere to write: stop the run
-                    raise write_error(e.filename or artifacts, e) from None
-                error = f"{type(e).__name__}: {e}"
-                with writing(artifacts / "judge_error.txt"):
-                    artifacts.mkdir(parents=True, exist_ok=True)
-                    (artifacts / "judge_error.txt").write_text(traceback.format_exc())
-                break
-        return None, error, attempts
-
     async def one(self, task: Task) -> None:
         t0 = time.monotonic()
         html, record = await self.page(task)
@@ -203,14 +177,16 @@ class _Evaluation:
                    "judge_error": f"generation failed ({kind}): {gen_error}", "attempts": 0}
         else:
             async with self.task_slots:
-                scored, judge_error, attempts = await self.score(task, html)
+                out = await self.executor.score(task, html, self.run.artifacts_dir(task.id))
+            scored, attempts = out.row, out.attempts
             if scored is None:
-                row = {**base, **unscored, "error": gen_error, "judge_error": judge_error, "attempts": attempts}
+                row = {**base, **unscored, "error": gen_error, "judge_error": out.judge_error, "attempts": attempts}
             else:
                 page_fault = scored.get("error") or (scored.get("render") or {}).get("fatal")
                 row = {**scored, **base, "error": gen_error or (page_fault if html else None),
                        "error_kind": "generation" if gen_error else ("page" if page_fault else None),
                        "judge_error": None, "attempts": attempts}
+            row["node"] = out.node
         row["generation"] = {k: (record or {}).get(k) for k in ("cost_usd", "input_tokens", "output_tokens",
                                                                 "cached", "latency_s", "prompt_sha256")}
         row["wall_s"] = round(time.monotonic() - t0, 3)
@@ -283,18 +259,22 @@ async def evaluate(tasks: list[Task], run: RunDir, opts: EvalOptions, *, browser
     run.check_writable()                          # not writable, disk nearly full: fails before any work
     meter = CostMeter(opts.max_cost)              # generation and judge-model calls share the budget
     t0 = time.monotonic()
+    local = opts.executor == "local"   # ray: no browser or metrics pool here, the actors have their own
+    result.executor = opts.executor
     with run.lock():
         try:
-            async with ScoringContext(opts.score, families={t.family for t in tasks}, workers=opts.workers,
-                                      browser=browser, judge_cache=cache, meter=meter) as ctx:
-                await _evaluate(model, run, opts, tasks, ctx, scorer, progress, cache, meter, result, t0)
+            async with ScoringContext(opts.score, families={t.family for t in tasks},
+                                      workers=(opts.workers or 1) if local else 1, browser=browser if local else None,
+                                      judge_cache=cache, meter=meter) as ctx:
+                async with make_executor(opts, ctx, scorer) as executor:
+                    await _evaluate(model, run, opts, tasks, ctx, executor, progress, cache, meter, result, t0)
         finally:
             await model.aclose()
     return result
 
 
 async def _evaluate(model: Any, run: RunDir, opts: EvalOptions, tasks: list[Task], ctx: ScoringContext,
-                    scorer: Scorer, progress: Any, cache: ResponseCache, meter: CostMeter, result: EvalResult,
+                    executor: Executor, progress: Any, cache: ResponseCache, meter: CostMeter, result: EvalResult,
                     t0: float) -> None:
     old = run.read_meta()
     if old is not None:
@@ -315,12 +295,11 @@ async def _evaluate(model: Any, run: RunDir, opts: EvalOptions, tasks: list[Task
         else:
             todo.append(t)
     if todo:
-        await ctx.ensure_browser()
-    chromium = getattr(ctx.browser, "version", None)
-    meta = _run_meta(old, run, opts, tasks, ctx, result, chromium)
+        await executor.start()   # the browser, or the actors (NodeMismatch: nodes that differ)
+    meta = _run_meta(old, run, opts, tasks, ctx, result, executor)
     run.write_meta(meta)
     bar = progress if isinstance(progress, Progress) else (Progress(len(todo)) if progress else None)
-    ev = _Evaluation(model, run, opts, ctx, scorer, bar, cache, meter, result)
+    ev = _Evaluation(model, run, opts, ctx, executor, bar, cache, meter, result)
     failed = True
     try:
         await _run_all([ev.one(t) for t in todo])
@@ -330,8 +309,11 @@ async def _evaluate(model: Any, run: RunDir, opts: EvalOptions, tasks: list[Task
             bar.close()
         result.cost = meter.summary()
         result.elapsed_s = round(time.monotonic() - t0, 3)
+        result.nodes = executor.nodes()
         meta["history"][-1].update(finished=now_iso(), judged=len(result.judged), elapsed_s=result.elapsed_s,
                                    cost=result.cost, not_run=len(result.not_run))
+        if result.nodes:
+            meta["history"][-1]["nodes"] = result.nodes
         try:
             run.write_meta(meta)
         except RunError:
@@ -390,7 +372,8 @@ async def _run_all(coros: list) -> None:
 
 
 def _run_meta(old: dict | None, run: RunDir, opts: EvalOptions, tasks: list[Task], ctx: ScoringContext,
-              result: EvalResult, chromium: str | None) -> dict:
+              result: EvalResult, executor: Executor) -> dict:
+    chromium = executor.chromium
     command = opts.command if opts.command is not None else sys.argv
     session = {"session": result.session, "started": now_iso(), "command": command, "score_key": ctx.key,
                "pid": os.getpid()}
@@ -404,7 +387,7 @@ def _run_meta(old: dict | None, run: RunDir, opts: EvalOptions, tasks: list[Task
                    "inputs": dataclasses.asdict(opts.gen_options), "base_url": opts.base_url,
                    "max_cost": opts.max_cost, "workers": opts.workers, "gen_workers": opts.gen_workers,
                    "limit": opts.limit, "judge_retries": opts.judge_retries, "task_timeout_s": opts.task_timeout_s,
-                   "trace": trace},
+                   "trace": trace, "executor": executor.describe()},
         "versions": versions(chromium or ((old or {}).get("versions") or {}).get("chromium")), "backends": ctx.backends,
         "scoring": ctx.identity, "score_key": ctx.key,
         "identity": opts.identity(), "tasks": [t.id for t in tasks],

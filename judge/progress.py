@@ -1,6 +1,7 @@
 """What `judge evaluate` shows while it runs: a progress bar with ETA on a TTY (rich,
 redrawn in place), one plain line per task otherwise, and the one-line description of a
-result row."""
+result row. Rows scored on Ray nodes (`node.id` set) add the nodes in use: a count on
+the bar, the node on each plain line."""
 from __future__ import annotations
 
 import sys
@@ -16,6 +17,7 @@ class Progress:
 
     def __init__(self, total: int, stream=None, tty: bool | None = None, width: int = 28):
         self.total, self.done, self.judge_errors, self.width = total, 0, 0, width
+        self.nodes: set[str] = set()
         self.stream = stream if stream is not None else sys.stderr
         self.tty = self.stream.isatty() if tty is None else tty
         self.t0 = time.monotonic()
@@ -46,15 +48,21 @@ class Progress:
     def update(self, row: dict) -> None:
         self.done += 1
         self.judge_errors += bool(row.get("judge_error"))
+        node = (row.get("node") or {}).get("id")
+        if node:
+            self.nodes.add(node)
         if self._bar is not None:
             errors = f"{self.judge_errors} judge error(s)" if self.judge_errors else ""
+            if self.nodes:
+                errors = f"{len(self.nodes)} node(s) " + errors
             self._bar.update(self._task, advance=1, errors=errors)
             self._bar.refresh()
             if self.done == self.total:
                 self.close()
         else:
+            where = f" on {row['node'].get('host')}/{node[:8]}" if node else ""
             self.stream.write(f"[{self.done}/{self.total}] {row['task_id']}: {describe(row)}  "
-                              f"({row.get('wall_s', 0):.1f} s, ETA {self.eta()})\n")
+                              f"({row.get('wall_s', 0):.1f} s{where}, ETA {self.eta()})\n")
             self.stream.flush()
 
     def close(self) -> None:

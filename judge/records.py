@@ -120,6 +120,7 @@ class TaskResult(BaseModel):
     wall_s: float | None = None
     finished: str | None = None
     steps: list[StepResult] | None = None
+    node: dict | None = None        # where it was scored: host, id (Ray node or None), chromium, fonts
 
 
 class RowError(ValueError):

@@ -32,6 +32,7 @@ BROWSER_MODULES = {"test_bad_input", "test_corpus", "test_hostile", "test_hostil
                    "test_judge_actions", "test_judge_llm", "test_judge_pages", "test_judge_shipped",
                    "test_judge_shipped_ladder", "test_browser_determinism", "test_browser_sandbox",
                    "test_animation_ladder", "test_packaging", "test_libs_cli",
+                   "test_executor_ray",  # its Ray actors start their own Chromium
                    "test_view_app"}  # test_view_app: `judge view` renders previews in its own Chromium
 NO_CHROMIUM = "/bin/false"      # what a test without the marker gets as its Chromium
 
