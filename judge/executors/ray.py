@@ -6,7 +6,8 @@ scoring the pages the driver hands them; the driver stays the only writer of the
   cluster this machine belongs to; `ray://host:port` (Ray client) or `host:port` a remote
   one. Ray missing: `UsageError` (exit 2) naming the extra to install.
 - Pool: `workers` actors (default: the cluster's CPUs / 2), one CPU each, spread over the
-  nodes; a task goes to the next free actor. Every actor's fingerprint must agree with
+  nodes; each holds `PER_ACTOR` (2) tasks at once, one rendering while the other's metrics
+  run (the local executor's two stages); a task goes to the next free slot. Every actor's fingerprint must agree with
   the one most of them share on Chromium version and fonts, and with the driver on resolved
   backends and scorer code: else `NodeMismatch` (exit 2) naming the node, before any row
   is written (a replacement that joins mid-run on a differing node stops the run).
@@ -36,6 +37,7 @@ from judge.runs import writing
 from judge.scorers import get_scorer
 
 MAX_LOST = 3   # actors lost under one task before it is a judge error (a page that kills every worker)
+PER_ACTOR = 2  # tasks an actor holds at once: one renders while the other's metrics run (the local two stages)
 
 
 def _ray():
@@ -83,7 +85,7 @@ class RayExecutor(Executor):
             self._own_ray = True
         cpus = int(ray.cluster_resources().get("CPU", 0))
         n = self.workers or max(1, cpus // 2)
-        self.slots = n
+        self.slots = n * PER_ACTOR
         self._remote = ray.remote(ScoringWorker)
         self._free = asyncio.Queue()
         actors = [self._spawn() for _ in range(n)]
@@ -108,7 +110,10 @@ class RayExecutor(Executor):
                     self._kill(a)
                 raise NodeMismatch(why)
         for actor, fp in ready:
-            self._add(actor, fp)
+            self._add(actor, fp, 1)
+        for _ in range(PER_ACTOR - 1):      # the second slots after every actor's first: spread over the nodes
+            for actor, _ in ready:
+                self._free.put_nowait(actor)
         self.chromium = self._reference.get("chromium")
 
     def _spawn(self):
@@ -137,11 +142,12 @@ class RayExecutor(Executor):
                     "install the same webjudge commit on every node")
         return None
 
-    def _add(self, actor, fp: dict) -> None:
+    def _add(self, actor, fp: dict, slots: int | None = None) -> None:
         key = id(actor)
         self._starting.pop(key, None)
         self._live[key], self._fps[key] = actor, fp
-        self._free.put_nowait(actor)
+        for _ in range(PER_ACTOR if slots is None else slots):
+            self._free.put_nowait(actor)
 
     # ---- the pool ---------------------------------------------------------------------------
     @staticmethod
@@ -158,7 +164,8 @@ class RayExecutor(Executor):
     def _lose(self, actor) -> None:
         """Drop an actor (dead, or stuck and killed) and start a replacement."""
         key = id(actor)
-        self._live.pop(key, None)
+        if self._live.pop(key, None) is None:
+            return                 # already lost (its other call failed first): one replacement per actor
         self._kill(actor)
         task = asyncio.ensure_future(self._replace())
         self._pending.add(task)
@@ -187,9 +194,11 @@ class RayExecutor(Executor):
                 raise JudgeError("every Ray actor of this run died and none could be replaced: "
                                  "re-run the same command to resume once the cluster has room")
             try:
-                return await asyncio.wait_for(self._free.get(), 1.0)
+                actor = await asyncio.wait_for(self._free.get(), 1.0)
             except asyncio.TimeoutError:
                 continue
+            if id(actor) in self._live:      # a lost actor's other slot is dropped here
+                return actor
 
     def _release(self, actor) -> None:
         if id(actor) in self._live:
@@ -282,7 +291,7 @@ class RayExecutor(Executor):
         return list(self._used.values())
 
     def describe(self) -> dict:
-        return {"name": self.name, "address": self.address, "actors": self.slots}
+        return {"name": self.name, "address": self.address, "actors": self.slots // PER_ACTOR}
 
     async def close(self) -> None:
         for t in list(self._pending):

@@ -2,8 +2,10 @@
 the packing of folders that travel between the driver and the workers.
 
 An actor holds, for the life of a run, one Chromium and a `ScoringContext` of its own
-(no metrics pool: one task at a time; the reference-feature cache on its node's disk and
-the resolved backends in its process). It never writes the run directory:
+(no metrics pool: the metrics of a task run in a thread while the next task renders, one
+render at a time, an interactive judgment holding the browser for its whole length, as
+the local executor does; the reference-feature cache on its node's disk and the resolved
+backends in its process). It never writes the run directory:
 
 - `ready()` starts the browser and returns the node's fingerprint: host, IP, Ray node
   id, Chromium version, fonts digest (`judge.executors.node_fingerprint`), the resolved
@@ -27,6 +29,8 @@ cache and temporary folders.
 """
 from __future__ import annotations
 
+import contextlib
+import copy
 import io
 import os
 import shutil
@@ -135,11 +139,14 @@ class ScoringWorker:
                     budget: float | None) -> dict:
         from agents.providers import CostMeter
         from judge.score import score_page
+        from judge.scorers import get_scorer
         from judge.tasks import Task
 
         await self.ready()
         score_s = 0.0
-        self.ctx.meter = meter = CostMeter(budget)
+        ctx = copy.copy(self.ctx)        # this call's own meter; browser, slots and judge model shared
+        ctx.meter = meter = CostMeter(budget)
+        holds_browser = get_scorer(spec.family).holds_browser
         art = Path(tempfile.mkdtemp(prefix="webjudge-artifacts-"))
         out = {"row": None, "judge_error": None, "traceback": None, "retry": False, "artifacts": None}
         try:
@@ -149,7 +156,8 @@ class ScoringWorker:
                     unpack(state, art / ".judge")
                 t0 = time.monotonic()
                 try:
-                    out["row"] = await score_page(task, html, context=self.ctx, artifacts=art)
+                    async with self.ctx.render_slots if holds_browser else contextlib.nullcontext():
+                        out["row"] = await score_page(task, html, context=ctx, artifacts=art)
                 finally:
                     score_s = time.monotonic() - t0
             except JudgeError as e:

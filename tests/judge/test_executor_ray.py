@@ -278,7 +278,10 @@ def test_a_node_with_another_chromium_is_refused(suite, cluster, cache, features
         cluster.remove_node(odd)
 
 
-def test_a_node_killed_mid_run_loses_and_duplicates_nothing(suite, cluster, cache, features, tmp_path, run):
+def test_a_node_killed_mid_run_loses_and_duplicates_nothing(suite, cluster, cache, features, tmp_path, run, monkeypatch):
+    # one task per actor here, so that after the first row both actors are busy and the node killed
+    # has a task in flight (with two per actor the third task may sit on the other node)
+    monkeypatch.setattr("judge.executors.ray.PER_ACTOR", 1)
     out = tmp_path / "node-killed"
     results = out / "results.jsonl"
     killed: list[str] = []
