@@ -6,8 +6,7 @@ scoring the pages the driver hands them; the driver stays the only writer of the
   cluster this machine belongs to; `ray://host:port` (Ray client) or `host:port` a remote
   one. Ray missing: `UsageError` (exit 2) naming the extra to install.
 - Pool: `workers` actors (default: the cluster's CPUs / 2), one CPU each, spread over the
-  nodes; each holds `PER_ACTOR` (2) tasks at once, one rendering while the other's metrics
-  run (the local executor's two stages); a task goes to the next free slot. Every actor's fingerprint must agree with
+  nodes; each holds `PER_ACTOR` task(s) at once (1); a task goes to the next free slot. Every actor's fingerprint must agree with
   the one most of them share on Chromium version and fonts, and with the driver on resolved
   backends and scorer code: else `NodeMismatch` (exit 2) naming the node, before any row
   is written (a replacement that joins mid-run on a differing node stops the run).
@@ -37,7 +36,8 @@ from judge.runs import writing
 from judge.scorers import get_scorer
 
 MAX_LOST = 3   # actors lost under one task before it is a judge error (a page that kills every worker)
-PER_ACTOR = 2  # tasks an actor holds at once: one renders while the other's metrics run (the local two stages)
+PER_ACTOR = 1  # tasks an actor holds at once (2 overlapped render and metrics, but measured no faster on one
+               # machine and delayed Ctrl-C by the other task's length: README "Running on a cluster")
 
 
 def _ray():

@@ -2,8 +2,8 @@
 the packing of folders that travel between the driver and the workers.
 
 An actor holds, for the life of a run, one Chromium and a `ScoringContext` of its own
-(no metrics pool: the metrics of a task run in a thread while the next task renders, one
-render at a time, an interactive judgment holding the browser for its whole length, as
+(no metrics pool: the metrics run in a thread; with more than one task per actor, one
+render at a time and an interactive judgment holding the browser for its whole length, as
 the local executor does; the reference-feature cache on its node's disk and the resolved
 backends in its process). It never writes the run directory:
 

@@ -215,16 +215,24 @@ def _default_sigint():
     signal.signal(signal.SIGINT, signal.SIG_DFL)   # a background shell may hand it down ignored
 
 
-def _driver(suite: Path, out: Path, cluster, cache: Path):
+def _driver(suite: Path, out: Path, cluster, cache: Path, model: str = "reference"):
     """(env, argv) of `judge evaluate SUITE --executor ray` on the module's cluster, as its own process."""
     env = {**os.environ, "WEBJUDGE_CACHE_DIR": str(cache), "PYTHONPATH": str(ROOT)}
-    return env, [sys.executable, "-m", "judge.evaluate", str(suite), "--model", "reference", "--out", str(out), "--embedder", "classic", "--tracker", "opencv", "--no-report",
+    return env, [sys.executable, "-m", "judge.evaluate", str(suite), "--model", model, "--out", str(out), "--embedder", "classic", "--tracker", "opencv", "--no-report",
                  "--executor", "ray", "--ray-address", cluster.address, "--workers", "2"]
 
 
+# pages whose load keeps the CPU busy for a second or more of real time (a plain loop: the
+# virtual clock does not slow it): the Ctrl-C below is sent while every task is still scoring
+SLOW_PAGE = "<!doctype html><body><p>slow</p><script>let x = 0; for (let i = 0; i < 2e9; i++) x += i;</script></body>"
+
+
 def test_ctrl_c_ends_a_run_cleanly(suite, cluster, cache, tmp_path):
-    out = tmp_path / "interrupted"
-    env, cmd = _driver(suite, out, cluster, cache)
+    out, pages = tmp_path / "interrupted", tmp_path / "slow-pages"
+    for tid in TASK_IDS:
+        (pages / tid).mkdir(parents=True)
+        (pages / tid / "index.html").write_text(SLOW_PAGE)
+    env, cmd = _driver(suite, out, cluster, cache, model=f"replay:{pages}")
     # Ctrl-C once the actors are up and scoring (run.json is written after they started)
     proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, start_new_session=True, preexec_fn=_default_sigint,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
