@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from judge.errors import UsageError
+from judge.html import read_jsonl
 from judge.summaries import HEADLINE, task_score
 from judge.tasks import Task, load_task
 
@@ -153,16 +154,9 @@ class Catalog:
     def steps(self, run: Run, task_id: str) -> list[dict]:
         """Step records of one judgment with image paths (see the module docstring)."""
         art = run.path / "artifacts" / task_id
-        recs: list[dict] = []
         sj = art / "steps.jsonl"
         if resolve(run.path, f"artifacts/{task_id}/steps.jsonl"):
-            for line in sj.read_text(encoding="utf-8", errors="replace").splitlines():
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                if isinstance(rec, dict):
-                    recs.append(rec)
+            recs = read_jsonl(sj)
         else:
             row = run.row(task_id) or {}
             recs = [dict(s) for s in row.get("steps") or [] if isinstance(s, dict)]

@@ -3,24 +3,16 @@ position-biased so that swapping the order flips the verdict, random) against sy
 human preferences in the generic format."""
 from __future__ import annotations
 
-import argparse
 import json
 
 import numpy as np
 import pytest
 
-from judge.align import add_parser
+from tests.helpers.align_cli import run_align
 
 MODELS = ["alpha", "beta", "gamma"]
 
 
-def run_cli(argv, capsys):
-    parser = argparse.ArgumentParser()
-    add_parser(parser.add_subparsers())
-    args = parser.parse_args(["align", *argv])
-    code = args.func(args)
-    out = capsys.readouterr()
-    return code, (json.loads(out.out) if code == 0 else None), out.err
 
 
 @pytest.fixture()
@@ -58,7 +50,7 @@ def judge_row(rep, name="judge-x"):
 def test_consistent_judge(human, tmp_path, capsys):
     prefs, truth = human
     f = write_verdicts(tmp_path / "pairwise.jsonl", truth, lambda w, order, rng: w)
-    code, rep, _ = run_cli(["--prefs", str(prefs), "--pairwise", str(f), "--json", "--bootstrap", "0"], capsys)
+    code, rep, _ = run_align(["--prefs", str(prefs), "--pairwise", str(f), "--json", "--bootstrap", "0"], capsys)
     assert code == 0 and rep["prefs"]["format"] == "generic"
     row = judge_row(rep)
     assert row["n_used"] == 150 and row["n_unmatched"] == 0 and row["n_verdicts"] == 300
@@ -73,7 +65,7 @@ def test_position_biased_judge_is_swap_inconsistent(human, tmp_path, capsys):
     prefs, truth = human
     # always picks the model shown first: verdict a in order ab, b in order ba
     f = write_verdicts(tmp_path / "pairwise.jsonl", truth, lambda w, order, rng: order[0])
-    code, rep, _ = run_cli(["--prefs", str(prefs), "--pairwise", str(f), "--json", "--bootstrap", "0"], capsys)
+    code, rep, _ = run_align(["--prefs", str(prefs), "--pairwise", str(f), "--json", "--bootstrap", "0"], capsys)
     row = judge_row(rep)
     assert row["swap_consistency"] == 0.0 and row["first_position_rate"] == 1.0
     # its two orders cancel: every unit's judge consensus is a tie
@@ -86,7 +78,7 @@ def test_random_judge_and_failures(human, tmp_path, capsys):
     f = write_verdicts(tmp_path / "pairwise.jsonl", truth,
                        lambda w, order, rng: None if rng.random() < 0.1 else str(rng.choice(["a", "b", "tie"])))
     good = write_verdicts(tmp_path / "good.jsonl", truth, lambda w, order, rng: w, judge="judge-good")
-    code, rep, _ = run_cli(["--prefs", str(prefs), "--pairwise", str(f), "--pairwise", str(good), "--json",
+    code, rep, _ = run_align(["--prefs", str(prefs), "--pairwise", str(f), "--pairwise", str(good), "--json",
                             "--bootstrap", "0"], capsys)
     row = judge_row(rep)
     assert 15 <= row["n_failed"] <= 45 and row["n_verdicts"] == 300
@@ -99,7 +91,7 @@ def test_verdicts_outside_prefs_are_unmatched(human, tmp_path, capsys):
     prefs, truth = human
     extra = {("other-task", "alpha", "beta"): "a", **truth}
     f = write_verdicts(tmp_path / "pairwise.jsonl", extra, lambda w, order, rng: w)
-    code, rep, _ = run_cli(["--prefs", str(prefs), "--pairwise", str(f), "--json", "--bootstrap", "0"], capsys)
+    code, rep, _ = run_align(["--prefs", str(prefs), "--pairwise", str(f), "--json", "--bootstrap", "0"], capsys)
     row = judge_row(rep)
     assert row["n_unmatched"] == 1 and row["n_used"] == 150
 
@@ -112,5 +104,5 @@ def test_bad_verdict_file(human, tmp_path, capsys, edit, field):
     lines = f.read_text().splitlines()
     lines[4] = json.dumps({**json.loads(lines[4]), **edit})
     f.write_text("\n".join(lines) + "\n")
-    code, _, err = run_cli(["--prefs", str(prefs), "--pairwise", str(f), "--json"], capsys)
+    code, _, err = run_align(["--prefs", str(prefs), "--pairwise", str(f), "--json"], capsys)
     assert code == 2 and f"{f}: row 5: {field}:" in err

@@ -2,7 +2,6 @@
 are unrelated to synthetic human preferences; plus unit tests of `metrics.alignment`."""
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 
@@ -10,20 +9,13 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from judge.align import add_parser
+from tests.helpers.align_cli import run_align
 from metrics import alignment as st
 
 MODELS = {"m_alpha": 1.5, "m_beta": 0.5, "m_gamma": -0.5, "m_delta": -1.5}  # latent model offsets
 TASKS = [f"task-{i:02d}" for i in range(80)]
 
 
-def run_cli(argv, capsys):
-    parser = argparse.ArgumentParser()
-    add_parser(parser.add_subparsers())
-    args = parser.parse_args(["align", *argv])
-    code = args.func(args)
-    out = capsys.readouterr()
-    return code, (json.loads(out.out) if "--json" in argv and code == 0 else out.out), out.err
 
 
 @pytest.fixture()
@@ -83,7 +75,7 @@ def test_agree_disagree_random(study, capsys):
             "--metric", "overall=ifs", "--metric", "overall=appearance"]
     for d in runs.values():
         argv += ["--run", str(d)]
-    code, rep, _ = run_cli(argv, capsys)
+    code, rep, _ = run_align(argv, capsys)
     assert code == 0
     app = rows_by(rep, "appearance")["appearance"]
     assert app["auc"] == 1.0 and app["auc_ci"] == [1.0, 1.0]
@@ -103,7 +95,7 @@ def test_agree_disagree_random(study, capsys):
 def test_final_null_uses_documented_fallback(study, capsys):
     prefs, runs = study
     argv = ["--prefs", str(prefs), "--json", "--bootstrap", "0"] + [a for d in runs.values() for a in ("--run", str(d))]
-    code, rep, _ = run_cli(argv, capsys)
+    code, rep, _ = run_align(argv, capsys)
     assert code == 0
     assert rep["settings"]["metrics"]["overall"] == ["mean(appearance,temporal)"]
     assert any("final" in n and "mean(appearance,temporal)" in n for n in rep["notes"])
@@ -125,7 +117,7 @@ def test_missing_scores_counted_not_zero(study, capsys):
         lines = [edit(json.loads(x)) for x in res.read_text().splitlines()]
         res.write_text("".join(json.dumps(x) + "\n" for x in lines if x is not None))
     argv = ["--prefs", str(prefs), "--json", "--bootstrap", "0"] + [a for d in runs.values() for a in ("--run", str(d))]
-    code, rep, _ = run_cli(argv, capsys)
+    code, rep, _ = run_align(argv, capsys)
     assert code == 0
     n_beta = sum(1 for t, a, b in units if t == dropped and "m_beta" in (a, b))
     n_gamma = sum(1 for t, a, b in units if t == nulled and "m_gamma" in (a, b))
@@ -145,9 +137,9 @@ def test_unknown_model_is_exit_2_unless_allowed(study, capsys):
     prefs, runs = study
     argv = ["--prefs", str(prefs), "--json", "--bootstrap", "0"] + \
         [a for m, d in runs.items() if m != "m_delta" for a in ("--run", str(d))]
-    code, _, err = run_cli(argv, capsys)
+    code, _, err = run_align(argv, capsys)
     assert code == 2 and str(prefs) in err and "m_delta" in err and len(err.strip().splitlines()) == 1
-    code, rep, _ = run_cli(argv + ["--allow-missing"], capsys)
+    code, rep, _ = run_align(argv + ["--allow-missing"], capsys)
     assert code == 0 and any("m_delta" in n for n in rep["notes"])
     app = rows_by(rep, "appearance")["appearance"]
     assert app["n_unscored_model_units"] > 0 and app["n_used"] + app["n_unscored_model_units"] == app["n_units"]
@@ -160,14 +152,14 @@ def test_named_run_and_bad_metric(study, capsys):
     res.write_text("".join(json.dumps({k: v for k, v in json.loads(x).items() if k != "model"}) + "\n"
                            for x in res.read_text().splitlines()))
     others = [a for m, d in runs.items() if m != "m_alpha" for a in ("--run", str(d))]
-    code, _, err = run_cli(["--prefs", str(prefs), "--run", str(runs["m_alpha"])] + others, capsys)
+    code, _, err = run_align(["--prefs", str(prefs), "--run", str(runs["m_alpha"])] + others, capsys)
     assert code == 2 and "results.jsonl" in err and "model" in err
     base = ["--prefs", str(prefs), "--json", "--bootstrap", "0", "--run", f"m_alpha={runs['m_alpha']}"] + others
-    code, rep, _ = run_cli(base, capsys)
+    code, rep, _ = run_align(base, capsys)
     assert code == 0 and rows_by(rep, "appearance")["appearance"]["n_used"] == 160
-    code, _, err = run_cli(base + ["--metric", "motion=nosuch"], capsys)
+    code, _, err = run_align(base + ["--metric", "motion=nosuch"], capsys)
     assert code == 2 and "nosuch" in err
-    code, _, err = run_cli(base + ["--metric", "style=appearance"], capsys)
+    code, _, err = run_align(base + ["--metric", "style=appearance"], capsys)
     assert code == 2 and "style" in err
 
 
@@ -232,12 +224,12 @@ def test_run_results_take_the_last_row_per_task_and_skip_a_torn_tail(study, caps
     argv = ["--prefs", str(prefs), "--json", "--bootstrap", "0", "--metric", "appearance=appearance"]
     for d in runs.values():
         argv += ["--run", str(d)]
-    code, rep, _ = run_cli(argv, capsys)
+    code, rep, _ = run_align(argv, capsys)
     assert code == 0
     app = rows_by(rep, "appearance")["appearance"]
     assert app["auc"] == 1.0 and app["n_used"] == 160
     assert [r["n_rows"] for r in rep["runs"]][0] == len(TASKS)
     # a broken line before the last one is an error naming the file, not a silent skip
     res.write_text(json.dumps(rows[0]) + "\n{broken\n" + "".join(json.dumps(r) + "\n" for r in rows[1:]))
-    code, _, err = run_cli(argv, capsys)
+    code, _, err = run_align(argv, capsys)
     assert code == 2 and "results.jsonl" in err and "unreadable" in err
