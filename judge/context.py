@@ -11,7 +11,7 @@ under the run's cache policy, its spend metered into the run's `CostMeter`), the
 resolved backend names (with the library mirror's lock) and the scoring identity
 (`identity`, `key` = `score_key`).
 
-Every process that scores runs its BLAS with one thread (`pin_blas_threads`: this one
+Every process that scores runs its BLAS and torch with one thread (`pin_blas_threads`: this one
 when the context opens, each metrics worker when it starts): float32 matrix products
 (cosine distances of embeddings, the classic embedder's einsum) round differently with
 another thread count, and a score must not depend on the core count of the machine that
@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
@@ -45,12 +46,18 @@ _BLAS: list[str] = []
 
 def pin_blas_threads() -> str | None:
     """One thread for every BLAS library loaded in this process (numpy's, OpenCV's; the
-    metrics are imported first so theirs are loaded). Returns their kernels, e.g.
+    metrics are imported first so theirs are loaded) and for torch's intra-op pool. Returns their kernels, e.g.
     `openblas:Haswell` (a node's fingerprint: other kernels may round differently)."""
     import metrics.animation  # noqa: F401
     from threadpoolctl import threadpool_info, threadpool_limits
 
     threadpool_limits(1, user_api="blas")
+    # torch (DreamSim, CoTracker3) keeps its own intra-op pool: one thread too. Set before
+    # it is imported (it reads OMP_NUM_THREADS then), and directly when it already is.
+    os.environ["OMP_NUM_THREADS"] = "1"
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
     kernels = sorted({f"{i.get('internal_api')}:{i.get('architecture')}" for i in threadpool_info()
                       if i.get("user_api") == "blas"})
     _BLAS[:] = kernels

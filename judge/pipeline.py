@@ -57,7 +57,7 @@ from agents.generator import GenerateOptions, generate, needs_request, prompt_st
 from agents.providers import AuthError, BudgetExceeded, CostMeter, GenerationConfig, get_model
 from judge.browser.runtime import Browser
 from judge.context import ScoringContext
-from judge.executors import Executor, make_executor
+from judge.executors import Executor, NodeMismatch, make_executor, node_name, row_mismatch
 from judge.files import code_sha256, tree_sha256
 from judge.progress import Progress
 from judge.records import SCORER_VERSION, Provenance, ScoreConfig
@@ -239,6 +239,32 @@ def stamp_problems(run: RunDir, tasks: list[Task], latest: dict, score_key: str,
     return problems, ({t for v in differ.values() for t in v} if rescore else set())
 
 
+def node_problems(run: RunDir, tasks: list[Task], latest: dict, result: EvalResult, reference: dict | None,
+                  rescore: bool) -> list[Task]:
+    """The kept rows (`result.skipped`) scored on a machine whose Chromium build, font set
+    or BLAS kernels differ from this session's (`reference`): with `--rescore` they are
+    re-scored here (returned, and no longer skipped), else the run is refused before any
+    write (`NodeMismatch`, exit 2), naming the file, the field and the tasks."""
+    if not reference:
+        return []
+    differ: dict[str, list[str]] = {}
+    for tid in result.skipped:
+        node = (latest.get(tid) or {}).get("node")
+        why = row_mismatch(reference, node) if isinstance(node, dict) else []
+        if why:
+            differ.setdefault(f"node {node_name(node)}: " + "; ".join(why), []).append(tid)
+    if not differ:
+        return []
+    if not rescore:
+        what = "; ".join(f"{k} (tasks {_ids(v)})" for k, v in differ.items())
+        raise NodeMismatch(f"{run.results_path}: field `node`: finished rows were scored on another machine: {what}: "
+                           "a run never mixes browser builds, font sets or BLAS kernels; add --rescore to re-score "
+                           "them here, run on a node like theirs, or use another --out")
+    again = {t for v in differ.values() for t in v}
+    result.skipped[:] = [t for t in result.skipped if t not in again]
+    return [t for t in tasks if t.id in again]
+
+
 def _ids(ids: list[str]) -> str:
     return ", ".join(ids[:5]) + (f", ... ({len(ids)} in all)" if len(ids) > 5 else "")
 
@@ -296,6 +322,7 @@ async def _evaluate(model: Any, run: RunDir, opts: EvalOptions, tasks: list[Task
             todo.append(t)
     if todo:
         await executor.start()   # the browser, or the actors (NodeMismatch: nodes that differ)
+        todo += node_problems(run, tasks, latest, result, executor.reference, opts.rescore)
     meta = _run_meta(old, run, opts, tasks, ctx, result, executor)
     run.write_meta(meta)
     bar = progress if isinstance(progress, Progress) else (Progress(len(todo)) if progress else None)

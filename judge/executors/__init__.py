@@ -15,6 +15,9 @@ Contract (every executor):
   written by this process (the driver).
 - `slots`: how many tasks the pipeline may hand it at once; `chromium`: the version the
   rows are rendered with (after `start`); `nodes()`: the nodes used in this session.
+- `reference`: the fingerprint this session scores with (after `start`); the pipeline
+  compares it with the `node` of the rows a resumed run keeps (`row_mismatch`), so a run
+  never mixes machines across sessions either.
 - `start()` raises `NodeMismatch` (exit 2, naming the node) when the machines it would
   score on differ in Chromium build or font set (a row must not depend on which node
   judged it), `UsageError` when the executor cannot be used (Ray not installed).
@@ -79,6 +82,11 @@ class Executor:
 
     def nodes(self) -> list[dict]:
         return []
+
+    @property
+    def reference(self) -> dict | None:
+        """The fingerprint this session's rows are scored with (after `start`)."""
+        return None
 
     def describe(self) -> dict:
         """run.json `config.executor`."""
@@ -151,6 +159,13 @@ def node_name(fp: dict) -> str:
     """How an error names a node: `host (ip, Ray node 1a2b3c4d)`."""
     bits = [b for b in (fp.get("ip"), f"Ray node {fp['id'][:8]}" if fp.get("id") else None) if b]
     return f"{fp.get('host', '?')} ({', '.join(bits)})" if bits else str(fp.get("host", "?"))
+
+
+def row_mismatch(reference: dict, node: dict) -> list[str]:
+    """How a finished row's `node` differs from this session's `reference` on the compared
+    fields it records (an older row without `blas` is compared on the others)."""
+    return [f"{k} {node.get(k)!r} (this session's: {reference.get(k)!r})"
+            for k in COMPARED if k in node and node.get(k) != reference.get(k)]
 
 
 def mismatch(reference: dict, fp: dict) -> str | None:

@@ -38,6 +38,10 @@ class LocalExecutor(Executor):
         self.chromium = getattr(browser, "version", None)
         self.node = node_fingerprint(self.chromium)
 
+    @property
+    def reference(self) -> dict | None:
+        return self.node
+
     def describe(self) -> dict:
         return {"name": self.name}
 

@@ -290,6 +290,10 @@ class RayExecutor(Executor):
     def nodes(self) -> list[dict]:
         return list(self._used.values())
 
+    @property
+    def reference(self) -> dict | None:
+        return self._reference
+
     def describe(self) -> dict:
         return {"name": self.name, "address": self.address, "actors": self.slots // PER_ACTOR}
 

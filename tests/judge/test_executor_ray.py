@@ -1,7 +1,7 @@
 """`judge evaluate --executor ray` on a real Ray cluster of three nodes on this machine
 (`ray.cluster_utils.Cluster`: a head without CPUs and two 1-CPU worker nodes, each with
 its own raylet and worker processes), started once for the module: rows equal a local
-run's, a node killed mid-run and the driver SIGKILLed lose and duplicate nothing, Ctrl-C
+run's (joined by address and through Ray Client, `ray://`), a node killed mid-run and the driver SIGKILLed lose and duplicate nothing, Ctrl-C
 ends a run cleanly (exit 130), a task over the time limit is cancelled as a judge error, and a node whose Chromium differs
 (its fingerprint set through `WEBJUDGE_NODE_FINGERPRINT` when it starts) is refused.
 
@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -65,6 +66,12 @@ def _env(**values):
             os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory):
     return tmp_path_factory.mktemp("cache")
@@ -74,14 +81,17 @@ def cache(tmp_path_factory):
 def cluster(cache):
     """Head (no CPUs: actors go to the workers) + two 1-CPU nodes; node failures are noticed
     within ~2 s (health checks every 0.5 s)."""
+    client_port = _free_port()
     with _env(WEBJUDGE_CACHE_DIR=str(cache), PYTHONPATH=str(ROOT)):
         c = Cluster(initialize_head=True, head_node_args={
             "num_cpus": 0, "include_dashboard": False, "object_store_memory": 80 * MB,
+            "ray_client_server_port": client_port,     # for --ray-address ray://HOST:PORT
             "_system_config": {"health_check_period_ms": 500, "health_check_failure_threshold": 3,
                                "health_check_initial_delay_ms": 0}})
         for _ in range(2):
             c.add_node(num_cpus=1, object_store_memory=80 * MB)
         c.wait_for_nodes()
+    c.client_address = f"ray://127.0.0.1:{client_port}"
     yield c
     if ray.is_initialized():
         ray.shutdown()
@@ -181,6 +191,24 @@ def test_a_ray_run_gives_the_rows_of_a_local_run(suite, local_run, cluster, feat
     assert meta["score_key"] == json.loads((local_run / "run.json").read_text())["score_key"]
     again = _evaluate(run, suite, out, _ray_opts(features, cluster, workers=2))
     assert again.judged == [] and sorted(again.skipped) == TASK_IDS
+
+
+def test_a_ray_client_run_gives_the_rows_of_a_local_run(suite, local_run, cluster, features, tmp_path, run):
+    """`--ray-address ray://HOST:PORT`: the driver joins through the head's Ray Client server
+    (as from a laptop outside the cluster) and gets the local run's rows."""
+    address = cluster.client_address
+    out = tmp_path / "client"
+    res = _evaluate(run, suite, out, _opts(features, executor="ray", ray_address=address, workers=2, limit=2))
+    animations = sorted(PAGES)
+    assert sorted(res.judged) == animations and res.executor == "ray"
+    local, remote = {r["task_id"]: r for r in _rows(local_run)}, {r["task_id"]: r for r in _rows(out)}
+    assert sorted(remote) == animations
+    for task_id in animations:
+        assert remote[task_id]["judge_error"] is None and _comparable(remote[task_id]) == _comparable(local[task_id])
+        assert remote[task_id]["node"]["id"] in {n.node_id for n in cluster.worker_nodes}
+    assert (out / "artifacts" / "slide" / "filmstrip.png").is_file()
+    assert json.loads((out / "run.json").read_text())["config"]["executor"]["address"] == address
+    assert not ray.is_initialized()     # the client connection was closed with the run
 
 
 def test_a_task_over_the_time_limit_is_cancelled_as_a_judge_error(suite, cluster, features, tmp_path, run):

@@ -88,6 +88,41 @@ def test_sigkill_mid_run_then_rerun_judges_only_the_missing_tasks(tmp_path, brow
     assert len(read_results(results)[0]) == n
 
 
+def test_a_resumed_run_never_mixes_machines(tmp_path, browser, run):
+    """Rows a resumed run keeps were scored on another machine (here: another Chromium
+    build, simulated through WEBJUDGE_NODE_FINGERPRINT, as the Ray refusal test does):
+    refused before any write, naming results.jsonl, `node` and the task; `--rescore`
+    re-scores those rows on this machine."""
+    suite = make_suite(browser, run, tmp_path / "suite", {k: PAGES[k] for k in ("slide", "bars")})
+    out = tmp_path / "run"
+    env = {**os.environ, "WEBJUDGE_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT)}
+    env.pop("WEBJUDGE_NODE_FINGERPRINT", None)
+    cmd = [sys.executable, "-m", "judge.evaluate", str(suite), "--model", "reference", "--out", str(out),
+           "--embedder", "classic", "--tracker", "opencv", "--no-report"]
+    first = subprocess.run([*cmd, "--limit", "1"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    (row,), _ = read_results(out / "results.jsonl")
+    assert row["task_id"] == "bars" and row["node"]["chromium"] == browser.version
+    before = {f: (out / f).read_bytes() for f in ("results.jsonl", "run.json")}
+
+    other = {**env, "WEBJUDGE_NODE_FINGERPRINT": json.dumps({"chromium": "0.0.0.0-other"})}
+    refused = subprocess.run(cmd, cwd=tmp_path, env=other, capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 2, refused.stderr
+    err = refused.stderr.strip().splitlines()
+    assert len(err) == 1 and str(out / "results.jsonl") in err[0] and "`node`" in err[0], err
+    assert "'0.0.0.0-other'" in err[0] and f"chromium {browser.version!r}" in err[0] and "bars" in err[0], err[0]
+    assert "--rescore" in err[0]
+    assert {f: (out / f).read_bytes() for f in before} == before   # nothing written
+
+    again = subprocess.run([*cmd, "--rescore"], cwd=tmp_path, env=other, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert "judged 2, already finished 0" in again.stdout, again.stdout
+    rows, bad = read_results(out / "results.jsonl")
+    latest = {r["task_id"]: r for r in rows}
+    assert bad == 0 and len(rows) == 3 and sorted(latest) == ["bars", "slide"]
+    assert {r["node"]["chromium"] for r in latest.values()} == {"0.0.0.0-other"}
+
+
 # ---- several kills at random points -------------------------------------------------------
 KILL_SEED = 2
 KILLS = 6
