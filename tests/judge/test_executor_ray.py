@@ -314,10 +314,26 @@ def test_a_node_with_another_chromium_is_refused(suite, cluster, cache, features
         cluster.remove_node(odd)
 
 
+def _wider_suite(suite: Path, root: Path) -> list[str]:
+    """The module's suite plus a second copy of each clip (`bars-2`, `slide-2`): five tasks
+    for two actors, so both are still busy after the first row and the node killed then
+    always has a task in flight. (With three, the two clips end together and the node
+    killed could be the one left idle.)"""
+    shutil.copytree(suite, root)
+    for task_id in PAGES:
+        copy = root / f"{task_id}-2"
+        shutil.copytree(root / task_id, copy)
+        spec = json.loads((copy / "task.json").read_text())
+        (copy / "task.json").write_text(json.dumps({**spec, "id": f"{task_id}-2"}))
+    return sorted([*TASK_IDS, *(f"{t}-2" for t in PAGES)])
+
+
 def test_a_node_killed_mid_run_loses_and_duplicates_nothing(suite, cluster, cache, features, tmp_path, run, monkeypatch):
     # one task per actor here, so that after the first row both actors are busy and the node killed
-    # has a task in flight (with two per actor the third task may sit on the other node)
+    # has a task in flight (with two per actor the next task may sit on the other node)
     monkeypatch.setattr("judge.executors.ray.PER_ACTOR", 1)
+    task_ids = _wider_suite(suite, tmp_path / "suite")
+    suite = tmp_path / "suite"
     out = tmp_path / "node-killed"
     results = out / "results.jsonl"
     killed: list[str] = []
@@ -325,7 +341,7 @@ def test_a_node_killed_mid_run_loses_and_duplicates_nothing(suite, cluster, cach
     async def kill_a_busy_node():
         while _complete_rows(results) < 1:
             await asyncio.sleep(0.02)
-        # three tasks, two actors: after the first row both are busy, so either node dies mid-task;
+        # five tasks, two actors: after the first row both are busy, so either node dies mid-task;
         # not the node whose raylet this driver joined (all share one IP here): that would kill the driver
         driver = ray.get_runtime_context().get_node_id()
         node = next(n for n in cluster.worker_nodes if n.node_id != driver)
@@ -345,12 +361,13 @@ def test_a_node_killed_mid_run_loses_and_duplicates_nothing(suite, cluster, cach
         res = run(both())
         assert killed, "the run ended before a node could be killed"
         rows = _rows(out)
-        assert sorted(r["task_id"] for r in rows) == TASK_IDS and sorted(res.judged) == TASK_IDS
+        assert sorted(r["task_id"] for r in rows) == task_ids and sorted(res.judged) == task_ids
         assert all(r["judge_error"] is None for r in rows)                # retried, never a page failure
         retried = [r for r in rows if r["attempts"] > 1]
-        assert retried and all(r["node"]["id"] != killed[0] for r in retried)
+        assert retried and all(r["node"]["id"] != killed[0] for r in retried), \
+            [(r["task_id"], r["attempts"], r["node"]["id"][:8]) for r in rows]
         again = _evaluate(run, suite, out, _ray_opts(features, cluster, workers=2))
-        assert again.judged == [] and sorted(again.skipped) == TASK_IDS
+        assert again.judged == [] and sorted(again.skipped) == task_ids
     finally:
         with _env(WEBJUDGE_CACHE_DIR=str(cache), PYTHONPATH=str(ROOT)):   # the module's cluster as it was
             if len(cluster.worker_nodes) < 2:
