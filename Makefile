@@ -11,6 +11,9 @@ STAMP := $(VENV)/.webjudge-installed
 APT_PACKAGES := chromium tesseract-ocr fonts-dejavu-core fonts-liberation
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
+# The suite runs in TEST_WORKERS pytest-xdist processes, a whole test file at a time (module
+# fixtures built once; the corpus's session fixtures in one process). 0: in this process.
+TEST_WORKERS ?= 2
 
 .PHONY: setup system libs test evaluate tasks clean-venv
 
@@ -31,7 +34,7 @@ $(STAMP): pyproject.toml
 	@[ -x $(PY) ] || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
 	$(PY) -m pip install -q -e '.[dreamsim,dev,ray]' 2>&1 | grep -vE "is ignored|^\s*$$" || true
-	$(PY) -c "import judge, agents, metrics, playwright, dreamsim, torchvision, av, cv2, langgraph, ray" 
+	$(PY) -c "import judge, agents, metrics, playwright, dreamsim, torchvision, av, cv2, langgraph, ray, xdist"
 	touch $(STAMP)
 
 # The offline library mirror (judge/libraries.lock.json): fetched from the npm registry once,
@@ -40,7 +43,7 @@ libs: $(STAMP)
 	@$(VENV)/bin/judge libs sync
 
 test: setup
-	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -q -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 evaluate: setup
 	$(VENV)/bin/judge tasks validate tasks/

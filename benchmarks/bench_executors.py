@@ -16,6 +16,9 @@ Usage: ``python benchmarks/bench_executors.py [TASKS] [--limit N] [--json]``
   the task folder's first transfer to a node, html and artifacts there and back, their
   packing and writing — mean per task) and the actor start time (measured apart: a pool
   started and closed without tasks).
+- The idle cost of the Ray cluster itself (head, raylets, their agents): the machine's
+  busy CPU over `--idle` seconds (10) right after it started, as a share of its cores
+  (Linux `/proc/stat`; anything else running counts too).
 - The 1-minute load average is printed: other processes on the machine skew both runs.
 """
 from __future__ import annotations
@@ -45,6 +48,21 @@ def _cluster(cache: Path):
         c.add_node(num_cpus=1, object_store_memory=100 * MB)
     c.wait_for_nodes()
     return c
+
+
+def _busy_share(seconds: float) -> float | None:
+    """The share of this machine's CPU time that was busy over `seconds` (/proc/stat)."""
+    def sample():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:9]]
+        return sum(v), v[3] + v[4]      # total, idle + iowait
+    try:
+        t0, i0 = sample()
+        time.sleep(seconds)
+        t1, i1 = sample()
+    except OSError:
+        return None
+    return 1 - (i1 - i0) / max(1, t1 - t0)
 
 
 async def _evaluate(tasks, out: Path, opts):
@@ -77,6 +95,7 @@ def main(argv=None) -> int:
     ap.add_argument("tasks", nargs="?", type=Path, default=ROOT / "tasks")
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--idle", type=float, default=10.0, help="seconds to sample the idle cluster's CPU")
     args = ap.parse_args(argv)
 
     from judge.pipeline import EvalOptions
@@ -87,6 +106,7 @@ def main(argv=None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-executors-"))
     features = tmp / "features"
     cluster = _cluster(tmp / "cache")
+    idle = _busy_share(args.idle)
     try:
         def opts(**kw):
             return EvalOptions(model="reference", command=["bench"], score=ScoreConfig(
@@ -113,7 +133,8 @@ def main(argv=None) -> int:
                           "actor_start_s": round(start_s, 1), "overhead_ms_per_task": round(overhead, 1),
                           "nodes": [{"id": x["id"][:8], "tasks": x["tasks"], "overhead_ms": x["overhead_ms"]}
                                     for x in nodes]},
-           "ratio_ray_over_local": round(local_s / ray_s, 3), "loadavg_1min": round(os.getloadavg()[0], 2)}
+           "ratio_ray_over_local": round(local_s / ray_s, 3),
+           "ray_idle_cpu_share": None if idle is None else round(idle, 4), "loadavg_1min": round(os.getloadavg()[0], 2)}
     if args.json:
         print(json.dumps(out, indent=2))
     else:
@@ -125,6 +146,9 @@ def main(argv=None) -> int:
         print(f"  ray executor overhead    {overhead:7.1f} ms per task (mean; per node: "
               + ", ".join(f"{x['id']} {x['tasks']} tasks {x['overhead_ms']:.1f} ms" for x in r["nodes"]) + ")")
         print(f"  ray actor start          {start_s:7.1f} s  (2 actors: connect, imports, Chromium)")
+        if idle is not None:
+            print(f"  ray cluster, idle        {100 * idle:7.1f} % of this machine's CPU (head, 2 raylets, agents;"
+                  f" {args.idle:g} s)")
         print(f"  load average (1 min)     {out['loadavg_1min']:7.2f}")
     return 0
 
