@@ -161,16 +161,20 @@ def node_name(fp: dict) -> str:
     return f"{fp.get('host', '?')} ({', '.join(bits)})" if bits else str(fp.get("host", "?"))
 
 
+def differences(reference: dict, fp: dict, whose: str, keys=COMPARED) -> list[str]:
+    """The `keys` on which `fp` differs from `reference`, as `chromium '1.2' (WHOSE: '1.3')`."""
+    return [f"{k} {fp.get(k)!r} ({whose}: {reference.get(k)!r})" for k in keys if fp.get(k) != reference.get(k)]
+
+
 def row_mismatch(reference: dict, node: dict) -> list[str]:
     """How a finished row's `node` differs from this session's `reference` on the compared
     fields it records (an older row without `blas` is compared on the others)."""
-    return [f"{k} {node.get(k)!r} (this session's: {reference.get(k)!r})"
-            for k in COMPARED if k in node and node.get(k) != reference.get(k)]
+    return differences(reference, node, "this session's", [k for k in COMPARED if k in node])
 
 
 def mismatch(reference: dict, fp: dict) -> str | None:
     """Why `fp` may not score rows beside `reference`'s (None when it may)."""
-    diff = [f"{k} {fp.get(k)!r} (the run's: {reference.get(k)!r})" for k in COMPARED if fp.get(k) != reference.get(k)]
+    diff = differences(reference, fp, "the run's")
     if not diff:
         return None
     return (f"node {node_name(fp)} differs from node {node_name(reference)}: " + "; ".join(diff) +

@@ -13,8 +13,6 @@ from tests.helpers.align_cli import run_align
 MODELS = ["alpha", "beta", "gamma"]
 
 
-
-
 @pytest.fixture()
 def human(tmp_path):
     """Generic-format prefs: 150 units x 2 annotators; each unit's choice is a, b or tie (both agree)."""

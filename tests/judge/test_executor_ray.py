@@ -1,9 +1,10 @@
 """`judge evaluate --executor ray` on a real Ray cluster of three nodes on this machine
 (`ray.cluster_utils.Cluster`: a head without CPUs and two 1-CPU worker nodes, each with
 its own raylet and worker processes), started once for the module: rows equal a local
-run's (joined by address and through Ray Client, `ray://`), a node killed mid-run and the driver SIGKILLed lose and duplicate nothing, Ctrl-C
-ends a run cleanly (exit 130), a task over the time limit is cancelled as a judge error, and a node whose Chromium differs
-(its fingerprint set through `WEBJUDGE_NODE_FINGERPRINT` when it starts) is refused.
+run's (joined by address and through Ray Client, `ray://`), a node killed mid-run and the
+driver SIGKILLed lose and duplicate nothing, Ctrl-C ends a run cleanly (exit 130), a task
+over the time limit is cancelled as a judge error, and a node whose Chromium differs (its
+fingerprint set through `WEBJUDGE_NODE_FINGERPRINT` when it starts) is refused.
 
 The suite: two animation clips (320x240, 1 s) recorded here and the shipped
 `tasks/interactive/store-hover-menu`. No mocks: real Ray, Chromium and metrics."""

@@ -116,7 +116,7 @@ def test_no_judge_model_for_families_that_do_not_call_one():
 
 
 PROBE = """
-import asyncio, json, sys
+import asyncio, json
 from judge.context import ScoringContext
 from judge.records import ScoreConfig
 

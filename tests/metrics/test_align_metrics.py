@@ -9,13 +9,11 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from tests.helpers.align_cli import run_align
 from metrics import alignment as st
+from tests.helpers.align_cli import run_align
 
 MODELS = {"m_alpha": 1.5, "m_beta": 0.5, "m_gamma": -0.5, "m_delta": -1.5}  # latent model offsets
 TASKS = [f"task-{i:02d}" for i in range(80)]
-
-
 
 
 @pytest.fixture()
