@@ -80,6 +80,8 @@ class RayExecutor(Executor):
                 ray.init(address=self.address, include_dashboard=False, log_to_driver=False,
                          logging_level="WARNING")
             except (ConnectionError, ValueError, RuntimeError) as e:
+                if ray.is_initialized():   # a half-made connection (a client server that failed) must not linger
+                    ray.shutdown()
                 raise UsageError(f"--ray-address: cannot join the Ray cluster at {self.address or 'a new local instance'}"
                                  f": {e}") from None
             self._own_ray = True
