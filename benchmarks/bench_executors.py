@@ -19,6 +19,8 @@ Usage: ``python benchmarks/bench_executors.py [TASKS] [--limit N] [--json]``
 - The idle cost of the Ray cluster itself (head, raylets, their agents): the machine's
   busy CPU over `--idle` seconds (10) right after it started, as a share of its cores
   (Linux `/proc/stat`; anything else running counts too).
+- The machine's CPU during each timed run (`/proc/stat`): busy core-seconds and busy share
+  of its cores. More core-seconds for Ray means extra work; a lower share means idle cores.
 - The 1-minute load average is printed: other processes on the machine skew both runs.
 """
 from __future__ import annotations
@@ -50,19 +52,31 @@ def _cluster(cache: Path):
     return c
 
 
-def _busy_share(seconds: float) -> float | None:
-    """The share of this machine's CPU time that was busy over `seconds` (/proc/stat)."""
-    def sample():
+def _cpu_sample() -> tuple[int, int] | None:
+    """(all, idle + iowait) jiffies of this machine since boot (Linux `/proc/stat`)."""
+    try:
         with open("/proc/stat") as f:
             v = [int(x) for x in f.readline().split()[1:9]]
-        return sum(v), v[3] + v[4]      # total, idle + iowait
-    try:
-        t0, i0 = sample()
-        time.sleep(seconds)
-        t1, i1 = sample()
     except OSError:
         return None
-    return 1 - (i1 - i0) / max(1, t1 - t0)
+    return sum(v), v[3] + v[4]
+
+
+def _busy(before, after) -> dict | None:
+    """Busy share of the machine's cores and busy core-seconds between two samples."""
+    if before is None or after is None:
+        return None
+    total, idle = after[0] - before[0], after[1] - before[1]
+    hz = os.sysconf("SC_CLK_TCK")
+    return {"share": round(1 - idle / max(1, total), 4), "core_s": round((total - idle) / hz, 1)}
+
+
+def _busy_share(seconds: float) -> float | None:
+    """The share of this machine's CPU time that was busy over `seconds`."""
+    before = _cpu_sample()
+    time.sleep(seconds)
+    busy = _busy(before, _cpu_sample())
+    return None if busy is None else busy["share"]
 
 
 async def _evaluate(tasks, out: Path, opts):
@@ -70,9 +84,9 @@ async def _evaluate(tasks, out: Path, opts):
     from judge.pipeline import evaluate
     from judge.runs import RunDir
 
-    t0 = time.monotonic()
+    t0, cpu0 = time.monotonic(), _cpu_sample()
     res = await evaluate(tasks, RunDir(out), opts, progress=None, cache=ResponseCache(out.parent / "llm"))
-    return time.monotonic() - t0, res
+    return time.monotonic() - t0, res, _busy(cpu0, _cpu_sample())
 
 
 async def _actor_start(opts, tasks) -> float:
@@ -113,8 +127,8 @@ def main(argv=None) -> int:
                 embedder="classic", tracker="opencv", cache_dir=features), **kw)
 
         asyncio.run(_evaluate(tasks, tmp / "warm", opts(workers=2)))      # fills the feature cache, untimed
-        local_s, local = asyncio.run(_evaluate(tasks, tmp / "local", opts(workers=2)))
-        ray_s, ray_res = asyncio.run(_evaluate(tasks, tmp / "ray", opts(workers=2, executor="ray",
+        local_s, local, local_cpu = asyncio.run(_evaluate(tasks, tmp / "local", opts(workers=2)))
+        ray_s, ray_res, ray_cpu = asyncio.run(_evaluate(tasks, tmp / "ray", opts(workers=2, executor="ray",
                                                                          ray_address=cluster.address)))
         start_s = asyncio.run(_actor_start(opts(executor="ray", ray_address=cluster.address), tasks))
     finally:
@@ -128,8 +142,9 @@ def main(argv=None) -> int:
     nodes = ray_res.nodes
     done = sum(x["tasks"] for x in nodes)
     overhead = sum(x["overhead_ms"] * x["tasks"] for x in nodes) / max(1, done)
-    out = {"tasks": n, "local_workers2": {"wall_s": round(local_s, 1), "tasks_per_min": round(60 * n / local_s, 2)},
-           "ray_2x1cpu": {"wall_s": round(ray_s, 1), "tasks_per_min": round(60 * n / ray_s, 2),
+    out = {"tasks": n, "local_workers2": {"wall_s": round(local_s, 1), "tasks_per_min": round(60 * n / local_s, 2),
+                                          "cpu": local_cpu},
+           "ray_2x1cpu": {"wall_s": round(ray_s, 1), "tasks_per_min": round(60 * n / ray_s, 2), "cpu": ray_cpu,
                           "actor_start_s": round(start_s, 1), "overhead_ms_per_task": round(overhead, 1),
                           "nodes": [{"id": x["id"][:8], "tasks": x["tasks"], "overhead_ms": x["overhead_ms"]}
                                     for x in nodes]},
@@ -143,6 +158,10 @@ def main(argv=None) -> int:
         print(f"  local --workers 2        {local_s:7.1f} s  {out['local_workers2']['tasks_per_min']:6.2f} tasks/min")
         print(f"  ray, 2 nodes x 1 CPU     {ray_s:7.1f} s  {r['tasks_per_min']:6.2f} tasks/min  "
               f"(ratio ray/local {out['ratio_ray_over_local']:.3f})")
+        for name, cpu in (("local", local_cpu), ("ray", ray_cpu)):
+            if cpu:
+                print(f"  cpu during {name:5}         {cpu['core_s']:7.1f} core-s busy, "
+                      f"{100 * cpu['share']:.1f} % of the machine's cores")
         print(f"  ray executor overhead    {overhead:7.1f} ms per task (mean; per node: "
               + ", ".join(f"{x['id']} {x['tasks']} tasks {x['overhead_ms']:.1f} ms" for x in r["nodes"]) + ")")
         print(f"  ray actor start          {start_s:7.1f} s  (2 actors: connect, imports, Chromium)")

@@ -82,8 +82,11 @@ class RayExecutor(Executor):
             except (ConnectionError, ValueError, RuntimeError) as e:
                 if ray.is_initialized():   # a half-made connection (a client server that failed) must not linger
                     ray.shutdown()
+                hint = (" (Ray's client server could not fork a server for this client: start the head with "
+                        "GRPC_ENABLE_FORK_SUPPORT=false, see the README's \"Running on a cluster\")"
+                        if "Starting Ray client server failed" in str(e) else "")
                 raise UsageError(f"--ray-address: cannot join the Ray cluster at {self.address or 'a new local instance'}"
-                                 f": {e}") from None
+                                 f": {e}{hint}") from None
             self._own_ray = True
         cpus = int(ray.cluster_resources().get("CPU", 0))
         n = self.workers or max(1, cpus // 2)

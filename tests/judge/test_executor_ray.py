@@ -81,9 +81,11 @@ def cache(tmp_path_factory):
 @pytest.fixture(scope="module")
 def cluster(cache):
     """Head (no CPUs: actors go to the workers) + two 1-CPU nodes; node failures are noticed
-    within ~2 s (health checks every 0.5 s)."""
+    within ~2 s (health checks every 0.5 s). The head serves Ray client with gRPC's fork
+    support off, as the README tells users to: with it on, the per-client server Ray forks
+    sometimes dies at start (10 of 80 connections under load, benchmarks/ray_client_connect.py)."""
     client_port = _free_port()
-    with _env(WEBJUDGE_CACHE_DIR=str(cache), PYTHONPATH=str(ROOT)):
+    with _env(WEBJUDGE_CACHE_DIR=str(cache), PYTHONPATH=str(ROOT), GRPC_ENABLE_FORK_SUPPORT="false"):
         c = Cluster(initialize_head=True, head_node_args={
             "num_cpus": 0, "include_dashboard": False, "object_store_memory": 80 * MB,
             "ray_client_server_port": client_port,     # for --ray-address ray://HOST:PORT
