@@ -5,7 +5,9 @@ Usage: ``python benchmarks/bench_workers.py [TASKS] [--workers 1 2] [--model ref
 
 For each worker count, the suite (default: the shipped ``tasks/``) is evaluated into a
 fresh run directory with the same model (default ``reference``) and offline backends
-(classic embedder, OpenCV tracker), sharing one Chromium that is started before timing.
+(classic embedder, OpenCV tracker), sharing Chromium started before timing (one with frames
+unpaced for the worker counts that leave each page a spare core, one paced for the others,
+as `judge evaluate` chooses: `judge.browser.limits.unpaced`).
 Reported: wall seconds (median of ``--repeat`` runs, alternating the order of the worker
 counts so background load affects them alike), tasks/minute, the speed-up of each count
 over the first, and the 1-minute load average (other processes on the machine skew it).
@@ -65,6 +67,7 @@ async def _record_missing(browser, src: Path, dst: Path, duration: float) -> lis
 
 
 async def bench(args) -> dict:
+    from judge.browser.limits import unpaced
     from judge.browser.runtime import Browser
     from judge.pipeline import EvalOptions, evaluate
     from judge.runs import RunDir
@@ -73,7 +76,11 @@ async def bench(args) -> dict:
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-workers-"))
     notes = []
-    async with Browser() as browser:
+    # as judge evaluate does: frames unpaced when each page at once has a spare core, else paced
+    async with Browser() as browser, Browser(paced=True) as paced:
+        def browser_for(workers: int) -> Browser:
+            return browser if unpaced(workers) else paced
+
         tasks = load_tasks([args.tasks])
         if not tasks:
             made = await _record_missing(browser, args.tasks, tmp / "suite", args.duration)
@@ -91,7 +98,7 @@ async def bench(args) -> dict:
         if not args.cold:
             t0 = time.perf_counter()
             await evaluate(tasks, RunDir(tmp / "warmup"), options(max(args.workers), tmp / "features"),
-                           browser=browser, progress=None)
+                           browser=browser_for(max(args.workers)), progress=None)
             notes.append(f"warm-up (reference features) {time.perf_counter() - t0:.1f} s, untimed")
         walls: dict[int, list[float]] = {w: [] for w in args.workers}
         loads = []
@@ -99,7 +106,7 @@ async def bench(args) -> dict:
             for w in (args.workers if rep % 2 == 0 else args.workers[::-1]):
                 cache = tmp / (f"features-cold-{w}-{rep}" if args.cold else "features")
                 t0 = time.perf_counter()
-                res = await evaluate(tasks, RunDir(tmp / f"run-w{w}-{rep}"), options(w, cache), browser=browser,
+                res = await evaluate(tasks, RunDir(tmp / f"run-w{w}-{rep}"), options(w, cache), browser=browser_for(w),
                                      progress=None)
                 walls[w].append(time.perf_counter() - t0)
                 loads.append(os.getloadavg()[0])

@@ -27,6 +27,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from judge.browser.mirror import lock
+from judge.browser.limits import unpaced
 from judge.browser.runtime import Browser
 from judge.records import ScoreConfig
 from judge.scorers import scorers
@@ -84,16 +85,20 @@ class ScoringContext:
     """See the module docstring. `browser`: a running `Browser` to use (not closed here);
     `judge_cache`: the `ResponseCache` for judge-model answers (default: a new one; None:
     no cache); `meter`: the run's `CostMeter` (None: not metered); `judge_model`: a
-    resolved model object overriding `config.judge_model`'s (tests, recorded exchanges)."""
+    resolved model object overriding `config.judge_model`'s (tests, recorded exchanges);
+    `paced`: whether a browser started here paces its frames at 60 Hz (default: when the
+    `workers` pages at once leave no spare core each, `judge.browser.limits.unpaced`)."""
 
     def __init__(self, config: ScoreConfig | None = None, *, families=None, workers: int = 1,
                  browser: Browser | None = None, judge_cache: Any = _DEFAULT_CACHE, meter: Any = None,
-                 judge_model: Any = None):
+                 judge_model: Any = None, paced: bool | None = None):
         self.config = config or ScoreConfig()
         self.scorers = scorers(families)
         self.workers = max(1, workers)
         self.browser = browser
         self._own_browser = browser is None
+        # the browser started here paces its frames unless each page at once has a spare core
+        self.paced = (not unpaced(self.workers)) if paced is None else paced
         self._judge_cache = judge_cache
         self.meter = meter
         self.judge_model = judge_model
@@ -139,7 +144,7 @@ class ScoringContext:
     async def ensure_browser(self) -> Browser:
         """The shared browser, started on first need."""
         if self.browser is None:
-            self.browser = await Browser().start()
+            self.browser = await Browser(paced=self.paced).start()
         return self.browser
 
     def renew_pool(self) -> None:

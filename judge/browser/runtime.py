@@ -47,6 +47,7 @@ from judge.browser.limits import (  # noqa: F401
     IGNORED_DEFAULT_ARGS,
     JS_HEAP_MB,
     LAUNCH_ARGS,
+    UNPACED_ARG,
     MAX_PAGE_BYTES,
     RENDERER_MEMORY_MB,
     BrowserError,
@@ -75,8 +76,9 @@ class Browser:
     frame still ends. `pid` is the Chromium browser process."""
 
     def __init__(self, executable: str | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
-                 page_budget_s: float | None = None):
+                 page_budget_s: float | None = None, paced: bool = False):
         self.executable = executable or chromium_path()
+        self.paced = paced        # frames at Chromium's 60 Hz display rate (see limits.UNPACED_ARG)
         self.timeout_s = timeout_s
         self.page_budget_s = DEFAULT_PAGE_BUDGET_S if page_budget_s is None else page_budget_s
         self._pw = None
@@ -97,7 +99,7 @@ class Browser:
             self._pw = await async_playwright().start()
         port = await self.egress.start()
         args = [f"--proxy-server=http://127.0.0.1:{port}" if a.startswith("--proxy-server=") else a
-                for a in LAUNCH_ARGS]
+                for a in LAUNCH_ARGS] + ([] if self.paced else [UNPACED_ARG])
         try:
             self._browser = await self._pw.chromium.launch(
                 executable_path=self.executable, headless=True, args=args,

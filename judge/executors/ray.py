@@ -28,6 +28,7 @@ import time
 import warnings
 from pathlib import Path
 
+from judge.browser.limits import unpaced
 from judge.errors import JudgeError, UsageError
 from judge.executors import COMPARED, Executor, NodeMismatch, Outcome, mismatch, node_name
 from judge.executors.ray_actor import ScoringWorker, pack_dir, pack_task, unpack
@@ -68,6 +69,7 @@ class RayExecutor(Executor):
         self._refs: dict[str, object] = {}      # tree sha -> ObjectRef of the packed task folder
         self._used: dict[str, dict] = {}        # node id -> {host, ip, id, chromium, fonts, tasks}
         self._fatal: BaseException | None = None
+        self._paced = True                      # set by start(): frames paced at 60 Hz in the actors' Chromium
         self._reference: dict | None = None
         self.notes: list[str] = []
 
@@ -91,6 +93,7 @@ class RayExecutor(Executor):
         cpus = int(ray.cluster_resources().get("CPU", 0))
         n = self.workers or max(1, cpus // 2)
         self.slots = n * PER_ACTOR
+        self._paced = not unpaced(n * PER_ACTOR, cpus)   # as locally: unpaced frames only with a spare core each
         self._remote = ray.remote(ScoringWorker)
         self._free = asyncio.Queue()
         actors = [self._spawn() for _ in range(n)]
@@ -124,7 +127,7 @@ class RayExecutor(Executor):
     def _spawn(self):
         actor = self._remote.options(num_cpus=1, scheduling_strategy="SPREAD", max_restarts=0, max_task_retries=0,
                                     max_concurrency=4).remote(self.ctx.config, sorted({s.family for s in self.ctx.scorers}),
-                                                              getattr(self.ctx.judge_cache, "read", True))
+                                                              getattr(self.ctx.judge_cache, "read", True), self._paced)
         self._starting[id(actor)] = actor
         return actor
 

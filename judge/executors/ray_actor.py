@@ -89,8 +89,8 @@ def unpack(data: bytes, dest: Path | str) -> Path:
 class ScoringWorker:
     """See the module docstring (made a Ray actor by the driver: `ray.remote(ScoringWorker)`)."""
 
-    def __init__(self, config, families: list[str], cache_read: bool = True):
-        self.config, self.families, self.cache_read = config, set(families), cache_read
+    def __init__(self, config, families: list[str], cache_read: bool = True, paced: bool = True):
+        self.config, self.families, self.cache_read, self.paced = config, set(families), cache_read, paced
         self.ctx = None
         self.fingerprint: dict | None = None
 
@@ -103,7 +103,7 @@ class ScoringWorker:
 
         if self.fingerprint is None:
             ctx = ScoringContext(self.config, families=self.families, workers=1,
-                                 judge_cache=ResponseCache(read=self.cache_read), meter=None)
+                                 judge_cache=ResponseCache(read=self.cache_read), meter=None, paced=self.paced)
             await ctx.__aenter__()
             self.ctx = ctx
             browser = await ctx.ensure_browser()
