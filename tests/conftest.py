@@ -5,6 +5,7 @@ tests/corpus); builders they share are in the tests/helpers package."""
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -63,9 +64,13 @@ def loop():
 
 @pytest.fixture(scope="session")
 def browser(loop):
+    """The session's Chromium. Its frames are paced as `judge evaluate` paces them for the
+    pages this machine renders at once: one per test process (`make test` runs two)."""
+    from judge.browser.limits import unpaced
     from judge.browser.runtime import Browser
 
-    b = loop.run_until_complete(Browser().start())
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    b = loop.run_until_complete(Browser(paced=not unpaced(workers)).start())
     yield b
     loop.run_until_complete(b.close())
 

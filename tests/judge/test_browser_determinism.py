@@ -83,20 +83,19 @@ def test_waapi_page_control_is_respected(browser, run):
 RERENDER = ["bounce-ease", "flip-3d", "oneshot-grow", "canvas-orbit"]
 
 
-@pytest.fixture(scope="module")
-def paced_browser(loop):
-    """Chromium with its frames paced at 60 Hz, as `judge evaluate --workers 2` and Ray
-    actors sharing cores start it (the session `browser` makes them unpaced)."""
+@pytest.fixture(scope="module", params=[False, True], ids=["unpaced", "paced"])
+def paced_browser(request, loop):
+    """Chromium with its frames paced at 60 Hz (as `judge evaluate --workers 2` and Ray
+    actors sharing cores start it) or not (`--workers 1` on 2 cores)."""
     from judge.browser.runtime import Browser
 
-    b = loop.run_until_complete(Browser(paced=True).start())
+    b = loop.run_until_complete(Browser(paced=request.param).start())
     yield b
     loop.run_until_complete(b.close())
 
 
-@pytest.mark.parametrize("pacing", ["unpaced", "paced"])
 @pytest.mark.parametrize("name", RERENDER)
-def test_re_render_matches_the_recorded_reference_video_bit_for_bit(request, run, name, pacing):
+def test_re_render_matches_the_recorded_reference_video_bit_for_bit(paced_browser, run, name):
     """Both ways Chromium may be started give the recorded video's pixels: whether frames
     are paced is a speed choice (judge.browser.limits.unpaced), never a scoring one."""
     from judge.record import page_folders
@@ -104,7 +103,7 @@ def test_re_render_matches_the_recorded_reference_video_bit_for_bit(request, run
     from judge.video import read_frames
     from tests.helpers.paths import ROOT
 
-    browser = request.getfixturevalue("browser" if pacing == "unpaced" else "paced_browser")
+    browser = paced_browser
     task = load_task(ROOT / "tasks" / "animation" / name)
     n = 45
     ref = read_frames(task.video_path, max_frames=n)
@@ -116,7 +115,7 @@ def test_re_render_matches_the_recorded_reference_video_bit_for_bit(request, run
     assert len(set(hashes(r.frames))) >= 10
 
 
-def test_frames_are_unpaced_only_when_each_page_has_a_spare_core(browser, paced_browser):
+def test_frames_are_unpaced_only_when_each_page_has_a_spare_core(paced_browser):
     """`--workers 1` on 2 cores: unpaced (a capture need not wait for a display tick);
     `--workers 2` on 2 cores, or Ray actors filling a cluster's CPUs: paced (unpaced
     Chromium spins while pages animate, taking the cores the other pages need)."""
@@ -125,8 +124,7 @@ def test_frames_are_unpaced_only_when_each_page_has_a_spare_core(browser, paced_
     from judge.context import ScoringContext
 
     assert unpaced(1, cpus=2) and not unpaced(2, cpus=2) and unpaced(2, cpus=4) and not unpaced(1, cpus=1)
-    assert UNPACED_ARG in proc_cmdline(browser.pid)
-    assert UNPACED_ARG not in proc_cmdline(paced_browser.pid)
+    assert (UNPACED_ARG in proc_cmdline(paced_browser.pid)) is (not paced_browser.paced)
     assert ScoringContext(workers=1).paced is (not unpaced(1))
     assert ScoringContext(workers=2).paced is (not unpaced(2))
     assert ScoringContext(workers=1, paced=True).paced is True
