@@ -19,7 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from judge.browser.runtime import LAUNCH_ARGS, Browser, chromium_path  # noqa: E402
+from judge.browser.limits import launch_args  # noqa: E402
+from judge.browser.runtime import Browser, chromium_path  # noqa: E402
 from judge.tasks import find_task_dirs, load_task  # noqa: E402
 
 
@@ -35,7 +36,7 @@ async def main(args) -> None:
         sys.exit(f"no animation tasks with a reference page under {args.tasks}")
     rows = []
     async with Browser() as b, async_playwright() as pw:
-        plain = await pw.chromium.launch(executable_path=chromium_path(), args=LAUNCH_ARGS)
+        plain = await pw.chromium.launch(executable_path=chromium_path(), args=launch_args(b.paced))  # as ours
         for tid, html, vp in pages:
             async with b.session(html, (vp.width, vp.height)) as s:
                 await s.load()

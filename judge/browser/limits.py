@@ -56,6 +56,11 @@ def unpaced(pages_at_once: int, cpus: int | None = None) -> bool:
     return 2 * max(1, pages_at_once) <= (cpus or os.cpu_count() or 1)
 
 
+def launch_args(paced: bool) -> list[str]:
+    """Chromium's command-line flags: `LAUNCH_ARGS`, plus `UNPACED_ARG` unless `paced`."""
+    return LAUNCH_ARGS + ([] if paced else [UNPACED_ARG])
+
+
 # Playwright's defaults we do not want: its --disable-popup-blocking would let a page open
 # windows without a user gesture (a window.open flood); Chromium's popup blocker stays on.
 IGNORED_DEFAULT_ARGS = ["--enable-automation", "--disable-popup-blocking"]

@@ -47,12 +47,12 @@ from judge.browser.limits import (  # noqa: F401
     IGNORED_DEFAULT_ARGS,
     JS_HEAP_MB,
     LAUNCH_ARGS,
-    UNPACED_ARG,
     MAX_PAGE_BYTES,
     RENDERER_MEMORY_MB,
     BrowserError,
     PageError,
     chromium_path,
+    launch_args,
 )
 from judge.browser.sandbox import (
     EgressSink,
@@ -99,7 +99,7 @@ class Browser:
             self._pw = await async_playwright().start()
         port = await self.egress.start()
         args = [f"--proxy-server=http://127.0.0.1:{port}" if a.startswith("--proxy-server=") else a
-                for a in LAUNCH_ARGS] + ([] if self.paced else [UNPACED_ARG])
+                for a in launch_args(self.paced)]
         try:
             self._browser = await self._pw.chromium.launch(
                 executable_path=self.executable, headless=True, args=args,
